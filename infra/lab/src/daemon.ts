@@ -1,0 +1,143 @@
+/**
+ * The lab's own Node servers, in one detached process: SMTP hosts (the smtp-server package),
+ * the HTTPS server of MTA-STS policies, a host whose TLS is broken, and a nameserver that never
+ * answers. Started by lab.ts with the path of a spec file; writes `<spec>.ready` once listening.
+ */
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import type { SmtpProfile } from './model.js';
+
+export interface DaemonSpec {
+  smtp: { name: string; address: string; profile: SmtpProfile; certFile: string; keyFile: string }[];
+  https: { address: string; certFile: string; keyFile: string; policies: Record<string, string> };
+  blackhole: string;
+}
+
+const MAX_LINE = 4096;
+
+function listen(server: Server | SMTPServer, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = server as Server;
+    s.once('error', reject);
+    s.listen(port, host, () => {
+      s.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function smtpServer(h: DaemonSpec['smtp'][number], port: 25 | 465 | 587): SMTPServer {
+  const server = new SMTPServer({
+    name: h.name,
+    banner: 'mailaudit lab',
+    secure: port === 465,
+    key: readFileSync(h.keyFile),
+    cert: readFileSync(h.certFile),
+    minVersion: 'TLSv1.2',
+    hideSTARTTLS: h.profile === 'nostarttls',
+    disabledCommands: ['AUTH'],
+    authOptional: true,
+    size: 10 * 1024 * 1024,
+    logger: false,
+    socketTimeout: 30_000,
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on('end', () => callback(new Error('550 the mailaudit lab accepts no mail')));
+    },
+  });
+  server.on('error', (err) => console.error(`smtp ${h.address}:${port}: ${err.message}`));
+  return server;
+}
+
+/** Port 25 offers STARTTLS and then answers the handshake with plain text; 465 does the same at once. */
+function badTlsServer(h: DaemonSpec['smtp'][number], port: 25 | 465): Server {
+  return createTcpServer((socket: Socket) => {
+    socket.setTimeout(30_000, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    if (port === 465) {
+      socket.end('this is not a TLS server hello\r\n');
+      return;
+    }
+    socket.write(`220 ${h.name} ESMTP mailaudit lab\r\n`);
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      if (buffered.length > MAX_LINE) return socket.destroy();
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl).trim().toUpperCase();
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith('EHLO')) socket.write(`250-${h.name}\r\n250-PIPELINING\r\n250 STARTTLS\r\n`);
+        else if (line.startsWith('HELO')) socket.write(`250 ${h.name}\r\n`);
+        else if (line === 'STARTTLS') {
+          socket.end('220 2.0.0 Ready to start TLS\r\nthis is not a TLS server hello\r\n');
+          return;
+        } else if (line === 'QUIT') {
+          socket.end('221 2.0.0 Bye\r\n');
+          return;
+        } else socket.write('502 5.5.2 not in the lab\r\n');
+        nl = buffered.indexOf('\n');
+      }
+    });
+  });
+}
+
+async function main(specFile: string): Promise<void> {
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as DaemonSpec;
+  const starts: Promise<void>[] = [];
+  for (const h of spec.smtp) {
+    if (h.profile === 'badtls') {
+      for (const port of [25, 465] as const) starts.push(listen(badTlsServer(h, port), port, h.address));
+      continue;
+    }
+    const ports = h.profile === 'good' ? ([25, 465, 587] as const) : ([25] as const);
+    for (const port of ports) starts.push(listen(smtpServer(h, port), port, h.address));
+  }
+
+  const https = createHttpsServer(
+    { key: readFileSync(spec.https.keyFile), cert: readFileSync(spec.https.certFile), minVersion: 'TLSv1.2' },
+    (req, res) => {
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
+      const body = spec.https.policies[host];
+      if (req.url === '/.well-known/mta-sts.txt' && body !== undefined) {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+      } else {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      }
+    },
+  );
+  starts.push(listen(https as unknown as Server, 443, spec.https.address));
+
+  // The nameserver of the lame delegation: reads every query, answers none.
+  const udp = createSocket('udp4');
+  udp.on('message', () => {});
+  starts.push(
+    new Promise((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(53, spec.blackhole, () => resolve());
+    }),
+  );
+  const tcp = createTcpServer((s) => {
+    s.on('data', () => {});
+    s.on('error', () => s.destroy());
+    s.setTimeout(60_000, () => s.destroy());
+  });
+  starts.push(listen(tcp, 53, spec.blackhole));
+
+  await Promise.all(starts);
+  writeFileSync(`${specFile}.ready`, String(process.pid));
+  console.log(`mailaudit lab daemon ${process.pid} listening`);
+}
+
+const specFile = process.argv[2];
+if (!specFile) {
+  console.error('usage: daemon <spec.json>');
+  process.exit(2);
+}
+main(specFile).catch((err: Error) => {
+  console.error(`mailaudit lab daemon: ${err.message}`);
+  process.exit(1);
+});
