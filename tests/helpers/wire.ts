@@ -84,14 +84,23 @@ export class LineClient {
 
   /** Upgrades the connection with TLS (after STARTTLS/STLS was accepted). */
   async startTls(opts: ConnectionOptions): Promise<TLSSocket> {
+    if (this.closed) throw new Error('the server closed the connection before the handshake');
     this.socket.removeAllListeners('data');
     const tls = await new Promise<TLSSocket>((resolve, reject) => {
       const t = tlsConnect({ socket: this.socket as Socket, ...opts }, () => resolve(t));
       t.once('error', reject);
+      t.once('close', () => reject(new Error('closed during the handshake')));
+      t.setTimeout(5000, () => t.destroy(new Error('handshake timeout')));
     });
     this.socket = tls;
     this.attach(tls);
     return tls;
+  }
+
+  /** The TLS socket of a connection opened with TLS or upgraded. */
+  get tls(): TLSSocket {
+    if (!('getProtocol' in this.socket)) throw new Error('not a TLS connection');
+    return this.socket;
   }
 
   close(): void {

@@ -1,10 +1,12 @@
 /**
- * `npm run lab:up [-- --bulk N]`, `npm run lab:down`, `npm run lab:status`.
+ * `npm run lab:up [-- --bulk N]`, `npm run lab:down`, `npm run lab:status`, `npm run lab:scenarios`.
  */
 import { down, status, up } from './lab.js';
+import { PROBE_CODES } from './model.js';
+import { buildModel } from './scenarios.js';
 
 function usage(): never {
-  console.error('usage: lab up [--bulk N] | down | status');
+  console.error('usage: lab up [--bulk N] | down | status | scenarios');
   process.exit(2);
 }
 
@@ -28,6 +30,12 @@ async function main(argv: string[]): Promise<void> {
   } else if (command === 'down') {
     const n = await down({ log });
     console.log(n > 0 ? `lab: stopped ${n} processes` : 'lab: nothing was running');
+  } else if (command === 'scenarios') {
+    for (const s of buildModel().scenarios) {
+      const codes = s.expect.map((c) => (PROBE_CODES.has(c) ? `${c}*` : c)).join(', ') || '(none)';
+      console.log(`${s.domain.padEnd(32)} ${codes}\n${''.padEnd(32)} ${s.about}`);
+    }
+    console.log('\n* only with probes (not with --no-probes)');
   } else if (command === 'status') {
     for (const line of status()) console.log(line);
   } else usage();
