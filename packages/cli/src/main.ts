@@ -1,0 +1,227 @@
+/**
+ * `mailaudit audit <domain…>` as ../shared/CONTRACT.md section 1 defines it.
+ * Exit status: 0 when every audit ran to its end, 2 for a usage error (one line on stderr),
+ * 1 for anything else.
+ */
+
+import { getServers } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import {
+  type AuditOptions,
+  auditDomain,
+  InvalidDomainError,
+  normalizeDomain,
+  parseServer,
+  type Report,
+  Resolver,
+} from '@mailaudit/engine';
+import { renderText } from '@mailaudit/render';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+class UsageError extends Error {}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function positiveInt(name: string, max: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+      throw new InvalidArgumentError(`${name} takes a whole number from 1 to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+interface AuditFlags {
+  json?: boolean;
+  resolver: string[];
+  dkimSelector: string[];
+  ipBlocklist: string[];
+  domainBlocklist: string[];
+  caFile?: string;
+  allowPrivateTargets?: boolean;
+  probes: boolean;
+  timeout?: number;
+  concurrency?: number;
+}
+
+function zoneName(flag: string, zone: string): string {
+  try {
+    return normalizeDomain(zone);
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<number> {
+  // Every name is checked before any audit starts: a typo in the tenth name costs nothing.
+  const names = domains.map((d) => {
+    try {
+      return normalizeDomain(d);
+    } catch (err) {
+      if (err instanceof InvalidDomainError) throw new UsageError(err.message);
+      throw err;
+    }
+  });
+  const servers = flags.resolver.length > 0 ? flags.resolver : getServers();
+  if (servers.length === 0) throw new UsageError('no resolver: give --resolver <ip[:port]>');
+  for (const s of servers) {
+    try {
+      parseServer(s);
+    } catch (err) {
+      throw new UsageError(`--resolver: ${(err as Error).message}`);
+    }
+  }
+  if (flags.caFile) {
+    try {
+      readFileSync(flags.caFile);
+    } catch (err) {
+      throw new UsageError(
+        `--ca-file: cannot read ${flags.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  }
+  const options: AuditOptions = {
+    allowPrivateTargets: flags.allowPrivateTargets ?? false,
+    probes: flags.probes,
+    timeoutMs: flags.timeout ?? 30_000,
+  };
+  if (flags.dkimSelector.length) options.dkimSelectors = flags.dkimSelector;
+  if (flags.ipBlocklist.length) options.ipBlocklists = flags.ipBlocklist.map((z) => zoneName('--ip-blocklist', z));
+  if (flags.domainBlocklist.length) {
+    options.domainBlocklists = flags.domainBlocklist.map((z) => zoneName('--domain-blocklist', z));
+  }
+
+  const resolver = new Resolver({ servers });
+  const color = !flags.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
+  const progress = names.length > 1 && io.stderr.isTTY === true;
+  const results: (Report | Error | undefined)[] = new Array(names.length);
+  let printed = 0;
+  let done = 0;
+  let failures = 0;
+  const flush = () => {
+    while (printed < names.length && results[printed] !== undefined) {
+      const r = results[printed] as Report | Error;
+      if (r instanceof Error) {
+        failures++;
+        io.stderr.write(`mailaudit: ${names[printed]}: ${r.message}\n`);
+      } else if (flags.json) {
+        io.stdout.write(`${JSON.stringify(r)}\n`);
+      } else {
+        io.stdout.write(`${printed > 0 ? '\n' : ''}${renderText(r, { color })}`);
+      }
+      printed++;
+    }
+  };
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= names.length) return;
+      try {
+        results[i] = await auditDomain(names[i] as string, options, { dns: resolver, now: () => new Date() });
+      } catch (err) {
+        results[i] = err instanceof Error ? err : new Error(String(err));
+      }
+      done++;
+      if (progress) io.stderr.write(`\r\u001b[2Kaudited ${done}/${names.length}`);
+      flush();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(flags.concurrency ?? 8, names.length) }, worker));
+  } finally {
+    resolver.close();
+  }
+  if (progress) io.stderr.write('\r\u001b[2K');
+  return failures > 0 ? 1 : 0;
+}
+
+function program(io: Io, run: (p: Promise<number>) => void): Command {
+  const p = new Command('mailaudit')
+    .description('Audit mail domains: DNS records, mail hosts and blocklists, in one scored report.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: () => {},
+    });
+  p.command('audit')
+    .description('audit one or more domains')
+    .argument('<domain...>', 'domains to audit (Unicode names are converted to punycode)')
+    .option('--json', 'one report per domain as JSON, one per line (NDJSON)')
+    .option(
+      '--resolver <ip[:port]>',
+      'recursive resolver to ask (repeatable); default: the system resolvers',
+      collect,
+      [],
+    )
+    .option(
+      '--dkim-selector <name>',
+      'DKIM selector to look up (repeatable); default: a list of common selectors',
+      collect,
+      [],
+    )
+    .option(
+      '--ip-blocklist <zone>',
+      'DNSBL zone for mail host addresses (repeatable); replaces the built-in lists',
+      collect,
+      [],
+    )
+    .option(
+      '--domain-blocklist <zone>',
+      'DNSBL zone for the domain (repeatable); replaces the built-in lists',
+      collect,
+      [],
+    )
+    .option('--ca-file <pem>', 'extra trust anchors for certificate checks and HTTPS fetches')
+    .option('--allow-private-targets', 'treat loopback, private and reserved addresses like public ones')
+    .option('--no-probes', 'DNS work only: no connections to mail hosts, no HTTPS fetches')
+    .option(
+      '--timeout <ms>',
+      "deadline for one domain's whole audit (default 30000)",
+      positiveInt('--timeout', 3_600_000),
+    )
+    .option('--concurrency <n>', 'domains audited at once (default 8)', positiveInt('--concurrency', 1000))
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} })
+    .action((domains: string[], flags: AuditFlags) => {
+      run(runAudit(domains, flags, io));
+    });
+  return p;
+}
+
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
+  let pending: Promise<number> | undefined;
+  try {
+    await program(io, (p) => {
+      pending = p;
+    }).parseAsync(argv, { from: 'user' });
+    if (!pending) {
+      io.stderr.write('mailaudit: say what to do: mailaudit audit <domain…> (see mailaudit --help)\n');
+      return 2;
+    }
+    return await pending;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return 0;
+      const line = err.message.replace(/^error: /, '').split('\n')[0];
+      io.stderr.write(`mailaudit: ${line}\n`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      io.stderr.write(`mailaudit: ${err.message.split('\n')[0]}\n`);
+      return 2;
+    }
+    io.stderr.write(`mailaudit: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * BIMI: the `default._bimi` TXT record (draft-brand-indicators-for-message-identification) and
+ * its syntax: v=BIMI1 first, l= an https: URL of the logo (or empty to decline), a= an https:
+ * URL of the evidence document (or empty).
+ */
+import type { DnsClient } from '../../dns/audit-dns.js';
+import { failed } from '../../dns/audit-dns.js';
+import { finding } from '../../findings.js';
+import type { Finding } from '../../types.js';
+import { parseTagList, startsWithVersion } from '../taglist.js';
+
+export interface BimiInput {
+  domain: string;
+  name: string;
+  state: 'found' | 'missing' | 'failed';
+  records: string[];
+}
+
+function httpsUrl(v: string): boolean {
+  try {
+    return new URL(v).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** Why a BIMI record is invalid, or undefined. Pure. */
+export function bimiError(text: string): string | undefined {
+  const list = parseTagList(text, { lowerNames: true });
+  if (list.error) return list.error;
+  if (!startsWithVersion(list, 'BIMI1')) return '"v=BIMI1" must be the first tag';
+  const l = list.get('l');
+  if (l !== undefined && l !== '' && !l.split(',').every((u) => httpsUrl(u.trim())))
+    return `l=${l} is not an https: URL`;
+  const a = list.get('a');
+  if (a !== undefined && a !== '' && !httpsUrl(a)) return `a=${a} is not an https: URL`;
+  return undefined;
+}
+
+export async function fetchBimi(dns: DnsClient, domain: string): Promise<BimiInput> {
+  const name = `default._bimi.${domain}`;
+  const a = await dns.query(name, 'TXT');
+  if (failed(a)) return { domain, name, state: 'failed', records: [] };
+  const records = a.records.map((r) => r.text).filter((t) => /^v=BIMI1/i.test(t.trim()));
+  return { domain, name, state: records.length ? 'found' : 'missing', records };
+}
+
+export function evaluateBimi(input: BimiInput): Finding[] {
+  if (input.state === 'failed') return [];
+  if (input.state === 'missing') {
+    return [
+      finding(
+        'bimi.missing',
+        input.name,
+        `${input.domain} publishes no BIMI record: supporting mail clients show no brand logo.`,
+      ),
+    ];
+  }
+  const errors = input.records.length > 1 ? 'more than one BIMI record' : bimiError(input.records[0] as string);
+  return errors
+    ? [
+        finding('bimi.syntax', input.name, `The BIMI record at ${input.name} does not parse: ${errors}.`, {
+          error: errors,
+        }),
+      ]
+    : [];
+}

@@ -1,0 +1,196 @@
+/**
+ * DKIM keys (RFC 6376 3.6.1, RFC 8301, RFC 8463) under the selectors given, or under a built-in
+ * list of common ones: whether a key is published, revoked (empty p=), in testing (t=y), its
+ * type and size, and whether the record parses and the key loads.
+ */
+import { createPublicKey } from 'node:crypto';
+import type { DnsClient } from '../../dns/audit-dns.js';
+import { failed } from '../../dns/audit-dns.js';
+import { finding } from '../../findings.js';
+import type { Finding } from '../../types.js';
+import { parseTagList } from '../taglist.js';
+
+/** Selectors tried when none are given: defaults of common mail hosts and services. */
+export const COMMON_SELECTORS = [
+  'default',
+  'dkim',
+  'mail',
+  'selector1',
+  'selector2',
+  'google',
+  'k1',
+  'k2',
+  'k3',
+  's1',
+  's2',
+  'key1',
+  'key2',
+  'dkim1',
+  'smtp',
+  'mx',
+  'email',
+  'x',
+  'sig1',
+  'mandrill',
+  'mailjet',
+  'zoho',
+  'protonmail',
+  'protonmail2',
+  'protonmail3',
+  'fm1',
+  'fm2',
+  'fm3',
+  'cm',
+  'pm',
+  'everlytickey1',
+  'everlytickey2',
+  'hs1',
+  'hs2',
+  '20230601',
+  '20221208',
+  '20210112',
+  '20161025',
+] as const;
+
+export interface DkimKeyInfo {
+  selector: string;
+  name: string;
+  text: string;
+  revoked: boolean;
+  testing: boolean;
+  keyType?: string;
+  bits?: number;
+  error?: string;
+}
+
+export interface DkimInput {
+  domain: string;
+  selectors: string[];
+  keys: DkimKeyInfo[];
+  /** Selectors whose lookup failed: "missing" cannot be claimed while any did. */
+  failedSelectors: string[];
+}
+
+/** Parses a DKIM key record and loads its key (RFC 6376 3.6.1). Pure. */
+export function parseDkimKey(selector: string, name: string, text: string): DkimKeyInfo {
+  const info: DkimKeyInfo = { selector, name, text, revoked: false, testing: false };
+  const list = parseTagList(text);
+  if (list.error) return { ...info, error: list.error };
+  const v = list.get('v');
+  if (v !== undefined && (list.tags[0]?.[0] !== 'v' || v !== 'DKIM1')) {
+    return { ...info, error: v !== 'DKIM1' ? `v=${v} is not DKIM1` : '"v" must be the first tag' };
+  }
+  const flags = (list.get('t') ?? '').split(':').map((f) => f.trim().toLowerCase());
+  info.testing = flags.includes('y');
+  const k = (list.get('k') ?? 'rsa').toLowerCase();
+  info.keyType = k;
+  const p = list.get('p');
+  if (p === undefined) return { ...info, error: 'the required tag "p" is missing' };
+  const b64 = p.replace(/\s+/g, '');
+  if (b64 === '') return { ...info, revoked: true };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) return { ...info, error: 'p= is not base64' };
+  const der = Buffer.from(b64, 'base64');
+  if (k === 'rsa') {
+    for (const type of ['spki', 'pkcs1'] as const) {
+      try {
+        const key = createPublicKey({ key: der, format: 'der', type });
+        if (key.asymmetricKeyType !== 'rsa') return { ...info, error: `k=rsa but the key is ${key.asymmetricKeyType}` };
+        return { ...info, bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+      } catch {}
+    }
+    return { ...info, error: 'p= does not hold an RSA public key' };
+  }
+  if (k === 'ed25519') {
+    if (der.length !== 32) return { ...info, error: `an Ed25519 key is 32 bytes, not ${der.length}` };
+    return { ...info, bits: 256 };
+  }
+  return { ...info, error: `unknown key type k=${k}` };
+}
+
+export async function fetchDkim(dns: DnsClient, domain: string, selectors: readonly string[]): Promise<DkimInput> {
+  const input: DkimInput = { domain, selectors: [...selectors], keys: [], failedSelectors: [] };
+  await Promise.all(
+    selectors.map(async (selector) => {
+      const name = `${selector}._domainkey.${domain}`;
+      const a = await dns.query(name, 'TXT');
+      if (failed(a)) {
+        input.failedSelectors.push(selector);
+        return;
+      }
+      // A key record is one with p= (or v=DKIM1); other TXT at the name (a wildcard's SPF, say) is not.
+      for (const r of a.records) {
+        if (!/(^|;)\s*(p|v)\s*=/.test(r.text)) continue;
+        input.keys.push(parseDkimKey(selector, name, r.text));
+      }
+    }),
+  );
+  input.keys.sort((x, y) => input.selectors.indexOf(x.selector) - input.selectors.indexOf(y.selector));
+  return input;
+}
+
+export function evaluateDkim(input: DkimInput): Finding[] {
+  const out: Finding[] = [];
+  if (input.keys.length === 0) {
+    if (input.failedSelectors.length === 0) {
+      out.push(
+        finding(
+          'dkim.missing',
+          `_domainkey.${input.domain}`,
+          `No DKIM key was found for ${input.domain} under the ${input.selectors.length} selectors tried; give the selectors your mail service uses if it signs with others.`,
+          { selectors: input.selectors },
+        ),
+      );
+    }
+    return out;
+  }
+  for (const k of input.keys) {
+    const params = { selector: k.selector, keyType: k.keyType, bits: k.bits };
+    if (k.error) {
+      out.push(
+        finding('dkim.syntax', k.name, `The DKIM key record at ${k.name} is not usable: ${k.error}.`, {
+          selector: k.selector,
+          error: k.error,
+        }),
+      );
+      continue;
+    }
+    if (k.revoked) {
+      out.push(
+        finding('dkim.revoked', k.name, `The DKIM key at ${k.name} is revoked (empty p=).`, { selector: k.selector }),
+      );
+      continue;
+    }
+    if (k.testing) {
+      out.push(
+        finding(
+          'dkim.testing',
+          k.name,
+          `The DKIM key at ${k.name} is in testing mode (t=y): receivers may treat signatures as unsigned.`,
+          params,
+        ),
+      );
+    }
+    if (k.keyType === 'rsa' && k.bits !== undefined) {
+      if (k.bits < 1024) {
+        out.push(
+          finding(
+            'dkim.key.insecure',
+            k.name,
+            `The DKIM key at ${k.name} is RSA ${k.bits} bits: it can be factored, and RFC 8301 requires verifiers to reject it.`,
+            params,
+          ),
+        );
+      } else if (k.bits < 2048) {
+        out.push(
+          finding(
+            'dkim.key.short',
+            k.name,
+            `The DKIM key at ${k.name} is RSA ${k.bits} bits; 2048 is the recommended size.`,
+            params,
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,256 @@
+/**
+ * DMARC (RFC 7489): the policy record at `_dmarc.<domain>` or, failing that, at the
+ * organizational domain found with the public suffix list (3.2, 6.6.3); its syntax (6.3, 6.4);
+ * its policy, pct and reporting addresses; and the authorization records of report destinations
+ * outside the policy domain's organization (7.1).
+ */
+import { getDomain } from 'tldts';
+import type { DnsClient } from '../../dns/audit-dns.js';
+import { failed } from '../../dns/audit-dns.js';
+import { finding } from '../../findings.js';
+import type { Finding } from '../../types.js';
+import { parseTagList, startsWithVersion } from '../taglist.js';
+
+/** The organizational domain (RFC 7489 3.2) by the public suffix list; the domain itself if none. */
+export function organizationalDomain(domain: string): string {
+  return getDomain(domain, { allowPrivateDomains: false }) ?? domain;
+}
+
+export interface DmarcRecord {
+  p: 'none' | 'quarantine' | 'reject';
+  sp?: 'none' | 'quarantine' | 'reject';
+  pct: number;
+  rua: string[];
+  ruf: string[];
+}
+
+export type DmarcParse = { ok: true; record: DmarcRecord } | { ok: false; error: string };
+
+const POLICIES = new Set(['none', 'quarantine', 'reject']);
+
+function parseUris(value: string, tag: string): string[] | string {
+  const uris = value.split(',').map((u) => u.trim());
+  for (const u of uris) {
+    // dmarc-uri = URI [ "!" 1*DIGIT [ "k" / "m" / "g" / "t" ] ] (RFC 7489 6.4)
+    const m = /^([a-z][a-z0-9+.-]*):([^!\s]+)(?:!\d+[kmgt]?)?$/i.exec(u);
+    if (!m) return `${tag} has an invalid URI "${u}"`;
+    if ((m[1] as string).toLowerCase() === 'mailto' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(m[2] as string)) {
+      return `${tag} has an invalid address "${u}"`;
+    }
+  }
+  return uris;
+}
+
+/** Parses a DMARC record under the rules of RFC 7489 6.3 and 6.4. */
+export function parseDmarc(text: string): DmarcParse {
+  const list = parseTagList(text);
+  if (list.error) return { ok: false, error: list.error };
+  if (!startsWithVersion(list, 'DMARC1')) return { ok: false, error: '"v=DMARC1" must be the first tag' };
+  const p = list.get('p')?.toLowerCase();
+  if (p === undefined) return { ok: false, error: 'the required tag "p" is missing' };
+  if (!POLICIES.has(p)) return { ok: false, error: `p=${list.get('p')} is not none, quarantine or reject` };
+  const record: DmarcRecord = { p: p as DmarcRecord['p'], pct: 100, rua: [], ruf: [] };
+  const sp = list.get('sp')?.toLowerCase();
+  if (sp !== undefined) {
+    if (!POLICIES.has(sp)) return { ok: false, error: `sp=${list.get('sp')} is not none, quarantine or reject` };
+    record.sp = sp as DmarcRecord['p'];
+  }
+  const pct = list.get('pct');
+  if (pct !== undefined) {
+    if (!/^\d{1,3}$/.test(pct) || Number(pct) > 100)
+      return { ok: false, error: `pct=${pct} is not a whole number from 0 to 100` };
+    record.pct = Number(pct);
+  }
+  for (const tag of ['adkim', 'aspf']) {
+    const v = list.get(tag);
+    if (v !== undefined && !/^[rs]$/i.test(v)) return { ok: false, error: `${tag}=${v} is not r or s` };
+  }
+  const fo = list.get('fo');
+  if (fo !== undefined && !/^[01ds](\s*:\s*[01ds])*$/i.test(fo))
+    return { ok: false, error: `fo=${fo} is not a list of 0, 1, d, s` };
+  const ri = list.get('ri');
+  if (ri !== undefined && !/^\d+$/.test(ri)) return { ok: false, error: `ri=${ri} is not a whole number` };
+  for (const tag of ['rua', 'ruf'] as const) {
+    const v = list.get(tag);
+    if (v === undefined) continue;
+    const uris = parseUris(v, tag);
+    if (typeof uris === 'string') return { ok: false, error: uris };
+    record[tag] = uris;
+  }
+  return { ok: true, record };
+}
+
+export interface DmarcInput {
+  domain: string;
+  /** Where the record was looked for and found. */
+  recordName: string;
+  policyDomain: string;
+  inherited: boolean;
+  /** `failed`: the lookup could not be answered. */
+  state: 'found' | 'missing' | 'multiple' | 'failed';
+  text?: string;
+  /** Report destinations outside the policy domain's organization and whether they authorized it. */
+  external: { uri: string; destination: string; authName: string; authorized: boolean | 'unknown' }[];
+}
+
+function dmarcCandidates(texts: string[]): string[] {
+  // RFC 7489 6.6.3 discards records not starting with v=DMARC1; one naming DMARC1 elsewhere is
+  // kept so that its misplaced v= is reported rather than silently ignored.
+  return texts.filter((t) => /^\s*v\s*=\s*DMARC1\s*(;|$)/i.test(t) || /(^|;)\s*v\s*=\s*DMARC1\s*(;|$)/i.test(t));
+}
+
+export async function fetchDmarc(dns: DnsClient, domain: string): Promise<DmarcInput> {
+  const base = { domain, external: [] as DmarcInput['external'] };
+  let recordName = `_dmarc.${domain}`;
+  let policyDomain = domain;
+  let inherited = false;
+  let answer = await dns.query(recordName, 'TXT');
+  if (failed(answer)) return { ...base, recordName, policyDomain, inherited, state: 'failed' };
+  let records = dmarcCandidates(answer.records.map((r) => r.text));
+  const org = organizationalDomain(domain);
+  if (records.length === 0 && org !== domain) {
+    recordName = `_dmarc.${org}`;
+    policyDomain = org;
+    inherited = true;
+    answer = await dns.query(recordName, 'TXT');
+    if (failed(answer)) return { ...base, recordName, policyDomain, inherited, state: 'failed' };
+    records = dmarcCandidates(answer.records.map((r) => r.text));
+  }
+  if (records.length === 0)
+    return { ...base, recordName: `_dmarc.${domain}`, policyDomain: domain, inherited: false, state: 'missing' };
+  if (records.length > 1) return { ...base, recordName, policyDomain, inherited, state: 'multiple' };
+  const text = records[0] as string;
+  const input: DmarcInput = { ...base, recordName, policyDomain, inherited, state: 'found', text };
+  const parsed = parseDmarc(text);
+  if (!parsed.ok) return input;
+  const policyOrg = organizationalDomain(policyDomain);
+  const seen = new Set<string>();
+  await Promise.all(
+    [...parsed.record.rua, ...parsed.record.ruf].map(async (uri) => {
+      const m = /^mailto:[^@]+@([^!]+)/i.exec(uri);
+      if (!m) return;
+      const destination = (m[1] as string).toLowerCase().replace(/\.$/, '');
+      if (organizationalDomain(destination) === policyOrg || seen.has(destination)) return;
+      seen.add(destination);
+      const authName = `${policyDomain}._report._dmarc.${destination}`;
+      const auth = await dns.query(authName, 'TXT');
+      const authorized = failed(auth) ? 'unknown' : auth.records.some((r) => /^v=DMARC1\s*(;|$)/i.test(r.text.trim()));
+      input.external.push({ uri, destination, authName, authorized });
+    }),
+  );
+  return input;
+}
+
+export function evaluateDmarc(input: DmarcInput): Finding[] {
+  const out: Finding[] = [];
+  const { domain, recordName } = input;
+  const starter = `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${domain}`;
+  if (input.state === 'failed') return out;
+  if (input.state === 'missing') {
+    out.push(
+      finding(
+        'dmarc.missing',
+        `_dmarc.${domain}`,
+        `Neither ${domain} nor its organizational domain publishes a DMARC record: receivers have no policy for mail that fails SPF and DKIM.`,
+        {},
+        {
+          fix: { type: 'TXT', name: `_dmarc.${domain}`, value: starter },
+        },
+      ),
+    );
+    return out;
+  }
+  if (input.state === 'multiple') {
+    out.push(
+      finding(
+        'dmarc.multiple',
+        recordName,
+        `${recordName} has more than one DMARC record: receivers then apply none (RFC 7489 6.6.3).`,
+      ),
+    );
+    return out;
+  }
+  const parsed = parseDmarc(input.text as string);
+  if (!parsed.ok) {
+    out.push(
+      finding('dmarc.syntax', recordName, `The DMARC record at ${recordName} does not parse: ${parsed.error}.`, {
+        error: parsed.error,
+        text: input.text,
+      }),
+    );
+    return out;
+  }
+  const r = parsed.record;
+  if (input.inherited) {
+    out.push(
+      finding(
+        'dmarc.inherited',
+        `_dmarc.${domain}`,
+        `${domain} has no DMARC record of its own; the policy of its organizational domain ${input.policyDomain} applies.`,
+        {
+          organizationalDomain: input.policyDomain,
+        },
+      ),
+    );
+  }
+  const policy = input.inherited ? (r.sp ?? r.p) : r.p;
+  const replaceTag = (tag: string, value: string) => {
+    const text = input.text as string;
+    return new RegExp(`(^|;)\\s*${tag}\\s*=`, 'i').test(text)
+      ? text.replace(new RegExp(`((?:^|;)\\s*${tag}\\s*=)\\s*[^;]*`, 'i'), `$1${value}`)
+      : `${text.replace(/;\s*$/, '')}; ${tag}=${value}`;
+  };
+  if (policy === 'none') {
+    out.push(
+      finding(
+        'dmarc.policy.none',
+        recordName,
+        `The DMARC policy of ${input.policyDomain} is p=none: mail failing DMARC is delivered as usual.`,
+        { policy },
+        {
+          fix: { type: 'TXT', name: recordName, value: replaceTag(input.inherited && r.sp ? 'sp' : 'p', 'quarantine') },
+        },
+      ),
+    );
+  }
+  if (r.pct < 100) {
+    out.push(
+      finding(
+        'dmarc.pct.partial',
+        recordName,
+        `pct=${r.pct}: the DMARC policy applies to ${r.pct}% of failing mail only.`,
+        { pct: r.pct },
+      ),
+    );
+  }
+  if (r.rua.length === 0) {
+    out.push(
+      finding(
+        'dmarc.rua.missing',
+        recordName,
+        `The DMARC record of ${input.policyDomain} asks for no aggregate reports (rua): failures go unseen.`,
+        {},
+        {
+          fix: {
+            type: 'TXT',
+            name: recordName,
+            value: replaceTag('rua', `mailto:dmarc-reports@${input.policyDomain}`),
+          },
+        },
+      ),
+    );
+  }
+  for (const e of input.external) {
+    if (e.authorized !== false) continue;
+    out.push(
+      finding(
+        'dmarc.rua.unauthorized',
+        e.authName,
+        `${e.destination} has not authorized reports for ${input.policyDomain} (no v=DMARC1 record at ${e.authName}): receivers will not send them there.`,
+        { address: e.uri, destination: e.destination, policyDomain: input.policyDomain },
+        { fix: { type: 'TXT', name: e.authName, value: 'v=DMARC1' } },
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/**
+ * SMTP TLS Reporting (RFC 8460 3): the `_smtp._tls` TXT record and its syntax.
+ */
+import type { DnsClient } from '../../dns/audit-dns.js';
+import { failed } from '../../dns/audit-dns.js';
+import { finding } from '../../findings.js';
+import type { Finding } from '../../types.js';
+import { parseTagList, startsWithVersion } from '../taglist.js';
+
+export interface TlsRptInput {
+  domain: string;
+  name: string;
+  state: 'found' | 'missing' | 'failed';
+  records: string[];
+}
+
+/** Checks one TLS-RPT record; returns the reason it is invalid, or undefined. Pure. */
+export function tlsRptError(text: string): string | undefined {
+  const list = parseTagList(text);
+  if (list.error) return list.error;
+  if (!startsWithVersion(list, 'TLSRPTv1')) return '"v=TLSRPTv1" must be the first field';
+  const rua = list.get('rua');
+  if (rua === undefined) return 'the required field "rua" is missing';
+  for (const uri of rua.split(',').map((u) => u.trim())) {
+    if (/^mailto:[^@\s]+@[^@\s]+$/i.test(uri)) continue;
+    if (/^https:\/\/[^\s/]+/i.test(uri)) {
+      try {
+        new URL(uri);
+        continue;
+      } catch {}
+    }
+    return `rua "${uri}" is neither a mailto: nor an https: URI`;
+  }
+  return undefined;
+}
+
+export async function fetchTlsRpt(dns: DnsClient, domain: string): Promise<TlsRptInput> {
+  const name = `_smtp._tls.${domain}`;
+  const a = await dns.query(name, 'TXT');
+  if (failed(a)) return { domain, name, state: 'failed', records: [] };
+  // Records not starting with v=TLSRPTv1 are discarded (RFC 8460 3).
+  const records = a.records.map((r) => r.text).filter((t) => /^v=TLSRPTv1\s*(;|$)/.test(t));
+  return { domain, name, state: records.length ? 'found' : 'missing', records };
+}
+
+export function evaluateTlsRpt(input: TlsRptInput): Finding[] {
+  if (input.state === 'failed') return [];
+  if (input.state === 'missing') {
+    return [
+      finding(
+        'tlsrpt.missing',
+        input.name,
+        `${input.domain} asks for no SMTP TLS reports: failed TLS deliveries to it go unreported.`,
+        {},
+        {
+          fix: { type: 'TXT', name: input.name, value: `v=TLSRPTv1; rua=mailto:tls-reports@${input.domain}` },
+        },
+      ),
+    ];
+  }
+  if (input.records.length > 1) {
+    return [
+      finding(
+        'tlsrpt.syntax',
+        input.name,
+        `${input.name} has ${input.records.length} TLS-RPT records; senders then assume none (RFC 8460 3).`,
+        { count: input.records.length },
+      ),
+    ];
+  }
+  const error = tlsRptError(input.records[0] as string);
+  return error
+    ? [
+        finding('tlsrpt.syntax', input.name, `The TLS-RPT record at ${input.name} does not parse: ${error}.`, {
+          error,
+          text: input.records[0],
+        }),
+      ]
+    : [];
+}

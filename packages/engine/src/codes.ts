@@ -1,0 +1,80 @@
+/**
+ * Every finding code with its severity and category: ../shared/CONTRACT.md section 3, in one
+ * table. Checks name a code and its parameters; the severity and category come from here.
+ */
+import type { CategoryId, Severity } from './types.js';
+
+export interface CodeInfo {
+  severity: Severity;
+  category: CategoryId;
+}
+
+const c = (severity: Severity, category: CategoryId): CodeInfo => ({ severity, category });
+
+export const CODES = {
+  'domain.not_found': c('critical', 'domain'),
+  // Its category is that of the check whose lookup failed; 'domain' is only the default.
+  'dns.lookup_failed': c('warning', 'domain'),
+  'mx.null': c('info', 'mx'),
+  'mx.missing': c('critical', 'mx'),
+  'mx.implicit': c('warning', 'mx'),
+  'mx.host_unresolvable': c('critical', 'mx'),
+  'mx.cname': c('warning', 'mx'),
+  'mx.ip_literal': c('warning', 'mx'),
+  'mx.private_address': c('critical', 'mx'),
+  'ptr.missing': c('warning', 'mx'),
+  'ptr.mismatch': c('warning', 'mx'),
+  'spf.missing': c('critical', 'spf'),
+  'spf.multiple': c('critical', 'spf'),
+  'spf.syntax': c('critical', 'spf'),
+  'spf.lookups.too_many': c('critical', 'spf'),
+  'spf.void_lookups.too_many': c('critical', 'spf'),
+  'spf.include.missing': c('critical', 'spf'),
+  'spf.include.loop': c('critical', 'spf'),
+  'spf.all.pass': c('critical', 'spf'),
+  'spf.all.neutral': c('warning', 'spf'),
+  'spf.ptr': c('notice', 'spf'),
+  'dmarc.missing': c('critical', 'dmarc'),
+  'dmarc.multiple': c('critical', 'dmarc'),
+  'dmarc.syntax': c('critical', 'dmarc'),
+  'dmarc.policy.none': c('warning', 'dmarc'),
+  'dmarc.pct.partial': c('notice', 'dmarc'),
+  'dmarc.rua.missing': c('notice', 'dmarc'),
+  'dmarc.rua.unauthorized': c('warning', 'dmarc'),
+  'dmarc.inherited': c('info', 'dmarc'),
+  'dkim.missing': c('warning', 'dkim'),
+  'dkim.key.insecure': c('critical', 'dkim'),
+  'dkim.key.short': c('notice', 'dkim'),
+  'dkim.revoked': c('info', 'dkim'),
+  'dkim.testing': c('warning', 'dkim'),
+  'dkim.syntax': c('critical', 'dkim'),
+  'mta_sts.missing': c('notice', 'mta-sts'),
+  'mta_sts.policy.unreachable': c('warning', 'mta-sts'),
+  'mta_sts.policy.invalid': c('warning', 'mta-sts'),
+  // Critical for an enforce policy, a warning in testing mode (set by the check).
+  'mta_sts.mx_mismatch': c('critical', 'mta-sts'),
+  'tlsrpt.missing': c('notice', 'tls-rpt'),
+  'tlsrpt.syntax': c('warning', 'tls-rpt'),
+  'bimi.missing': c('info', 'bimi'),
+  'bimi.syntax': c('notice', 'bimi'),
+  'dnssec.unsigned': c('notice', 'dnssec'),
+  'dnssec.bogus': c('critical', 'dnssec'),
+  'dane.tlsa.mismatch': c('critical', 'transport'),
+  'smtp.unreachable': c('critical', 'transport'),
+  'smtp.starttls.missing': c('warning', 'transport'),
+  'imap.starttls.missing': c('critical', 'transport'),
+  'imap.plaintext_auth': c('critical', 'transport'),
+  'pop3.stls.missing': c('critical', 'transport'),
+  'pop3.plaintext_auth': c('critical', 'transport'),
+  'tls.handshake.failed': c('warning', 'transport'),
+  'tls.version.legacy': c('warning', 'transport'),
+  'tls.cert.expired': c('critical', 'transport'),
+  'tls.cert.expiring': c('warning', 'transport'),
+  'tls.cert.untrusted': c('warning', 'transport'),
+  'tls.cert.name_mismatch': c('warning', 'transport'),
+  'blocklist.ip.listed': c('critical', 'blocklist'),
+  'blocklist.domain.listed': c('critical', 'blocklist'),
+  'blocklist.query.refused': c('info', 'blocklist'),
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;

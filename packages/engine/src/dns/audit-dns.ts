@@ -1,0 +1,97 @@
+/**
+ * The DNS view of one audit: answers cached for the audit's length (each name and type asked
+ * once, however many checks need it), every lookup logged with the category that asked first,
+ * and failures kept apart from answers so that "could not look" never reads as "no record".
+ */
+import type { CategoryId } from '../types.js';
+import type { RRType } from './records.js';
+import { type DnsAnswer, FAILED_STATUSES, type QueryOptions } from './resolver.js';
+
+/** What a check needs of DNS: the Resolver, or a stub in unit tests. */
+export interface DnsClient {
+  query<T extends RRType>(name: string, type: T, opts?: QueryOptions): Promise<DnsAnswer<T>>;
+}
+
+export interface LookupRecord {
+  name: string;
+  type: RRType;
+  status: DnsAnswer['status'];
+  ad: boolean;
+  category: CategoryId;
+  cd: boolean;
+  detail?: string;
+}
+
+export class AuditDns {
+  private readonly cache = new Map<string, Promise<DnsAnswer>>();
+  readonly log: LookupRecord[] = [];
+
+  /**
+   * @param deadline epoch milliseconds after which lookups answer `timeout` at once (the audit's
+   *   deadline); undefined for none.
+   */
+  constructor(
+    private readonly client: DnsClient,
+    private readonly deadline?: { at: number; now: () => number },
+  ) {}
+
+  private ask<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
+    const expired = (): DnsAnswer<T> => ({
+      name,
+      type,
+      status: 'timeout',
+      records: [],
+      cnames: [],
+      ad: false,
+      rcode: -1,
+      detail: 'the audit reached its deadline',
+    });
+    if (!this.deadline) return this.client.query(name, type, opts);
+    const left = this.deadline.at - this.deadline.now();
+    if (left <= 0) return Promise.resolve(expired());
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.client.query(name, type, opts),
+      new Promise<DnsAnswer<T>>((resolve) => {
+        timer = setTimeout(() => resolve(expired()), left);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** A client for one category's check: its lookups are attributed to that category. */
+  for(category: CategoryId): DnsClient {
+    return {
+      query: <T extends RRType>(name: string, type: T, opts: QueryOptions = {}) =>
+        this.query(category, name, type, opts),
+    };
+  }
+
+  query<T extends RRType>(category: CategoryId, name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
+    const n = name.toLowerCase().replace(/\.$/, '');
+    const key = `${n}\u0000${type}\u0000${opts.cd ? 1 : 0}`;
+    let p = this.cache.get(key);
+    if (!p) {
+      p = this.ask(n, type, opts).then((a) => {
+        const entry: LookupRecord = { name: n, type, status: a.status, ad: a.ad, category, cd: !!opts.cd };
+        if (a.detail) entry.detail = a.detail;
+        this.log.push(entry);
+        return a;
+      });
+      this.cache.set(key, p);
+    }
+    return p as Promise<DnsAnswer<T>>;
+  }
+
+  /** Lookups that could not be answered (timeout, SERVFAIL, REFUSED, malformed), first per name and type. */
+  failures(): LookupRecord[] {
+    return this.log.filter((l) => !l.cd && FAILED_STATUSES.has(l.status));
+  }
+
+  get queryCount(): number {
+    return this.cache.size;
+  }
+}
+
+export function failed(a: DnsAnswer): boolean {
+  return FAILED_STATUSES.has(a.status);
+}

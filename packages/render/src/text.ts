@@ -1,0 +1,70 @@
+/**
+ * A report as text for a terminal: the grade and score, then each category with its status and
+ * its findings, most severe first, with the record that fixes each where there is one. Colour
+ * only when asked (the CLI asks on a TTY without NO_COLOR).
+ */
+import type { CategoryId, CategoryStatus, Finding, Report, Severity } from '@mailaudit/engine';
+
+const CATEGORY_NAMES: Record<CategoryId, string> = {
+  domain: 'Domain',
+  mx: 'MX and reverse DNS',
+  spf: 'SPF',
+  dkim: 'DKIM',
+  dmarc: 'DMARC',
+  'mta-sts': 'MTA-STS',
+  'tls-rpt': 'TLS reporting',
+  bimi: 'BIMI',
+  dnssec: 'DNSSEC',
+  transport: 'Mail hosts (SMTP, IMAP, POP3, TLS)',
+  blocklist: 'Blocklists',
+};
+
+const STATUS_LABEL: Record<CategoryStatus, string> = {
+  pass: 'pass',
+  warn: 'warn',
+  fail: 'FAIL',
+  error: 'error',
+  skipped: 'skipped',
+};
+
+const SEVERITY_MARK: Record<Severity, string> = {
+  critical: '✖ critical',
+  warning: '▲ warning ',
+  notice: '● notice  ',
+  info: '· info    ',
+};
+
+export interface TextOptions {
+  /** ANSI colours. @default false */
+  color?: boolean;
+}
+
+type Paint = (code: number, s: string) => string;
+
+export function renderText(report: Report, opts: TextOptions = {}): string {
+  const paint: Paint = opts.color ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
+  const gradeColor = report.grade.startsWith('A') ? 32 : report.grade === 'B' || report.grade === 'C' ? 33 : 31;
+  const statusColor: Record<CategoryStatus, number> = { pass: 32, warn: 33, fail: 31, error: 35, skipped: 2 };
+  const sevColor: Record<Severity, number> = { critical: 31, warning: 33, notice: 36, info: 2 };
+  const lines: string[] = [];
+  lines.push(
+    `${paint(1, report.domain)}  grade ${paint(1, paint(gradeColor, report.grade))}  score ${report.score}/100  (${report.durationMs} ms)`,
+  );
+  const byCategory = new Map<CategoryId, Finding[]>();
+  for (const f of report.findings) byCategory.set(f.category, [...(byCategory.get(f.category) ?? []), f]);
+  for (const c of report.categories) {
+    const findings = byCategory.get(c.id) ?? [];
+    if (c.status === 'skipped' && findings.length === 0) {
+      lines.push(paint(2, `  ${CATEGORY_NAMES[c.id].padEnd(36)} skipped`));
+      continue;
+    }
+    const score = c.status === 'skipped' ? '' : ` ${c.score}`;
+    lines.push(`  ${CATEGORY_NAMES[c.id].padEnd(36)} ${paint(statusColor[c.status], STATUS_LABEL[c.status])}${score}`);
+    for (const f of findings) {
+      lines.push(`    ${paint(sevColor[f.severity], SEVERITY_MARK[f.severity])} ${f.code}  ${paint(2, f.subject)}`);
+      lines.push(`      ${f.message}`);
+      if (f.fix) lines.push(`      fix: ${f.fix.name} ${f.fix.type} ${paint(1, JSON.stringify(f.fix.value))}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
