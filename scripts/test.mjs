@@ -45,6 +45,13 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The command-line tests run the built `mailaudit`: bring dist/ up to date first (incremental).
+const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const result = spawnSync(
   process.execPath,
   ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files],

@@ -211,8 +211,12 @@ export async function main(
     return await pending;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
-        return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') {
+        // No command given: commander showed the help as an error.
+        io.stderr.write('mailaudit: say what to do: mailaudit audit <domain…> (see mailaudit --help)\n');
+        return 2;
+      }
       const line = err.message.replace(/^error: /, '').split('\n')[0];
       io.stderr.write(`mailaudit: ${line}\n`);
       return 2;

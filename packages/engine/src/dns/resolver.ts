@@ -49,6 +49,11 @@ export interface ResolverOptions {
   sockets?: number;
   /** Largest TCP answer accepted. @default 65535 */
   maxTcpBytes?: number;
+  /**
+   * Queries on the wire at once; more wait their turn. Bounds the bursts a resolver (and the
+   * socket buffers on both sides) must absorb. @default 256
+   */
+  maxInFlight?: number;
 }
 
 export interface ResolverStats {
@@ -115,6 +120,9 @@ export class Resolver {
   private readonly poolSize: number;
   private next = 0;
   private closed = false;
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(opts: ResolverOptions) {
     if (opts.servers.length === 0) throw new Error('no resolver given');
@@ -123,11 +131,35 @@ export class Resolver {
     this.attempts = opts.attempts ?? 3;
     this.poolSize = opts.sockets ?? 4;
     this.maxTcpBytes = opts.maxTcpBytes ?? 65535;
+    this.maxInFlight = opts.maxInFlight ?? 256;
+  }
+
+  private async slot(): Promise<void> {
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
   }
 
   /** One question; never throws for DNS trouble: the status says what happened. */
   async query<T extends RRType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
     this.stats.queries++;
+    await this.slot();
+    try {
+      return await this.attempt(name, type, opts);
+    } finally {
+      this.release();
+    }
+  }
+
+  private async attempt<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
     const qname = name.replace(/\.$/, '') || '.';
     let lastError = 'no answer';
     for (let attempt = 0; attempt < this.attempts; attempt++) {

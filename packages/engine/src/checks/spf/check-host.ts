@@ -110,7 +110,8 @@ function macroValue(
     case 'h':
       return st.helo;
     case 'c':
-      return st.ip;
+      // "easily readable": the compressed, lower-case form of an IPv6 address (RFC 5952).
+      return st.family === 4 ? st.ip : new URL(`http://[${st.ip}]/`).hostname.slice(1, -1);
     case 'r':
       return st.receiver;
     case 't':

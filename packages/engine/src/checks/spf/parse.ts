@@ -164,8 +164,9 @@ function parseTerm(raw: string): Term | string {
     }
     case 'a':
     case 'mx': {
-      // [":" domain-spec] [dual-cidr-length]; the domain-spec cannot contain "/".
-      const cm = /^(?::([^/]*))?((?:\/.*)?)$/.exec(rest);
+      // [":" domain-spec] [dual-cidr-length]: a domain-spec may itself contain "/" (7.1), so
+      // only a trailing run of well-formed CIDR lengths is taken as such.
+      const cm = /^(?::(.*?))?((?:\/(?:0|[1-9]\d*))?(?:\/\/(?:0|[1-9]\d*))?)$/.exec(rest);
       if (!cm) return `invalid "${name}" mechanism "${raw}"`;
       const spec = cm[1];
       if (spec !== undefined) {

@@ -1,0 +1,91 @@
+/**
+ * Every scenario domain of the lab through the command line, DNS only:
+ *   mailaudit audit <domains> --json --resolver <lab resolver> --allow-private-targets --no-probes
+ * (plus the lab's blocklists). Each report must carry exactly the scenario's declared codes, less
+ * those only probes can produce. Scenarios declared without --allow-private-targets run apart.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ensureLab, type LabInfo, PROBE_CODES, type Scenario } from '@mailaudit/lab';
+import { runCli } from '../helpers/cli.js';
+
+let lab: LabInfo;
+
+before(async () => {
+  lab = await ensureLab();
+});
+
+interface Report {
+  domain: string;
+  schema: string;
+  score: number;
+  grade: string;
+  categories: { id: string; status: string; score: number }[];
+  findings: { code: string; severity: string; category: string; subject: string; params: Record<string, unknown> }[];
+}
+
+async function auditAll(scenarios: Scenario[], allowPrivate: boolean): Promise<Map<string, Report>> {
+  const args = ['audit', ...scenarios.map((s) => s.domain), '--json', '--resolver', lab.resolver, '--no-probes'];
+  if (allowPrivate) args.push('--allow-private-targets');
+  for (const z of lab.ipBlocklists) args.push('--ip-blocklist', z);
+  for (const z of lab.domainBlocklists) args.push('--domain-blocklist', z);
+  const run = await runCli(args);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  const reports = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Report);
+  assert.equal(reports.length, scenarios.length);
+  // NDJSON in the order the domains were given.
+  assert.deepEqual(
+    reports.map((r) => r.domain),
+    scenarios.map((s) => s.domain),
+  );
+  return new Map(reports.map((r) => [r.domain, r]));
+}
+
+function checkScenario(s: Scenario, r: Report | undefined): void {
+  assert.ok(r, `no report for ${s.domain}`);
+  assert.equal(r.schema, 'mailaudit.report/1');
+  const got = [...new Set(r.findings.map((f) => f.code))].sort();
+  const want = [...new Set(s.expect.filter((c) => !PROBE_CODES.has(c)))].sort();
+  assert.deepEqual(got, want, `${s.domain} (${s.about})`);
+  for (const code of s.absent ?? []) assert.ok(!got.includes(code), `${s.domain} must not report ${code}`);
+}
+
+describe('scenario domains through `mailaudit audit --json --no-probes`', () => {
+  it('each report carries exactly its declared DNS-level codes (with --allow-private-targets)', async () => {
+    const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets !== false);
+    assert.ok(scenarios.length >= 60);
+    const reports = await auditAll(scenarios, true);
+    for (const s of scenarios) checkScenario(s, reports.get(s.domain));
+  });
+
+  it('each scenario declared without --allow-private-targets, run without it', async () => {
+    const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets === false);
+    assert.ok(scenarios.length >= 1);
+    const reports = await auditAll(scenarios, false);
+    for (const s of scenarios) checkScenario(s, reports.get(s.domain));
+  });
+
+  it('grades as docs/scoring.md says: A+ for good.test, F for what cannot receive mail, D under a critical finding', async () => {
+    const reports = await auditAll(
+      lab.model.scenarios.filter((s) =>
+        ['good.test', 'nomx.test', 'nxdomain.test', 'spf-missing.test', 'lame.test'].includes(s.domain),
+      ),
+      true,
+    );
+    assert.deepEqual([reports.get('good.test')?.grade, reports.get('good.test')?.score], ['A+', 100]);
+    assert.equal(reports.get('nomx.test')?.grade, 'F');
+    assert.equal(reports.get('nxdomain.test')?.grade, 'F');
+    assert.equal(reports.get('spf-missing.test')?.grade, 'D');
+    const lame = reports.get('lame.test');
+    assert.ok(lame?.categories.every((c) => c.status === 'error'));
+    assert.ok(
+      lame?.findings.every(
+        (f) => f.code === 'dns.lookup_failed' && typeof f.params.name === 'string' && typeof f.params.type === 'string',
+      ),
+    );
+  });
+});
