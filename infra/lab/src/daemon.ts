@@ -42,6 +42,8 @@ function smtpServer(h: DaemonSpec['smtp'][number], port: 25 | 465 | 587): SMTPSe
     authOptional: true,
     size: 10 * 1024 * 1024,
     logger: false,
+    // No reverse lookup of clients: it would ask the system resolver, off the lab.
+    disableReverseLookup: true,
     socketTimeout: 30_000,
     onData(stream, _session, callback) {
       stream.resume();

@@ -100,7 +100,9 @@ function mailDomain(domain: string, o: DomainOptions = {}): Fragment {
     rec(`_mta-sts.${domain}`, 'TXT', 'v=STSv1; id=20261129T000000');
     rec(`mta-sts.${domain}`, 'A', server === 'lab' ? POLICY_ADDRESS : CLOSED_POLICY_ADDRESS);
     const policyMx = Array.isArray(mx) ? mx : mx === 'none' ? [domain] : [];
-    f.policies.push({ domain, server, body: sts.policy ?? stsPolicy('enforce', policyMx) });
+    // A domain that receives no mail (null MX) can only publish mode none (RFC 8461 5).
+    const fallback = policyMx.length > 0 ? stsPolicy('enforce', policyMx) : stsPolicy('none', []);
+    f.policies.push({ domain, server, body: sts.policy ?? fallback });
   }
   f.records.push(...(o.records ?? []));
   f.hosts.push(...(o.hosts ?? []));

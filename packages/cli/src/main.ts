@@ -14,6 +14,7 @@ import {
   parseServer,
   type Report,
   Resolver,
+  TrustStore,
 } from '@mailaudit/engine';
 import { renderText } from '@mailaudit/render';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -98,6 +99,7 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
   }
 
   const resolver = new Resolver({ servers });
+  const trust = new TrustStore(flags.caFile);
   const color = !flags.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
   const progress = names.length > 1 && io.stderr.isTTY === true;
   const results: (Report | Error | undefined)[] = new Array(names.length);
@@ -124,7 +126,7 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
       const i = next++;
       if (i >= names.length) return;
       try {
-        results[i] = await auditDomain(names[i] as string, options, { dns: resolver, now: () => new Date() });
+        results[i] = await auditDomain(names[i] as string, options, { dns: resolver, now: () => new Date(), trust });
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
       }

@@ -12,7 +12,7 @@ import {
 import { COMMON_SELECTORS, evaluateDkim, fetchDkim } from './checks/dkim/index.js';
 import { evaluateDmarc, fetchDmarc } from './checks/dmarc/index.js';
 import { evaluateDnssec, fetchDnssec, findBogus } from './checks/dnssec/index.js';
-import { evaluateMtaSts, fetchMtaSts } from './checks/mta-sts/index.js';
+import { evaluateMtaSts, evaluateStsPolicy, fetchMtaSts, fetchStsPolicy } from './checks/mta-sts/index.js';
 import { evaluateMx, fetchMx, isNullMx, mailHosts } from './checks/mx/index.js';
 import { evaluatePtr, fetchPtr } from './checks/ptr/index.js';
 import { evaluateSpf, fetchSpf } from './checks/spf/index.js';
@@ -20,6 +20,20 @@ import { evaluateTlsRpt, fetchTlsRpt } from './checks/tls-rpt/index.js';
 import { AuditDns, type DnsClient, type LookupRecord } from './dns/audit-dns.js';
 import { normalizeDomain } from './domain-name.js';
 import { dedupe, finding } from './findings.js';
+import { isPublicAddress } from './net/address.js';
+import {
+  AddressLimiter,
+  type Connector,
+  discoverAccessHosts,
+  evaluateTransport,
+  fetchDane,
+  netConnector,
+  ProbeCache,
+  planTargets,
+  runProbes,
+  TrustStore,
+  transportEvidence,
+} from './probes/index.js';
 import { type CategoryInput, SCORING_VERSION, score } from './scoring.js';
 import { CATEGORY_IDS, type CategoryId, type Finding, type Report } from './types.js';
 
@@ -42,6 +56,26 @@ export interface AuditDeps {
   dns: DnsClient;
   /** The clock; the only source of "now" in the engine. */
   now: () => Date;
+  /** Opens TCP connections for probes (after the guard). @default netConnector */
+  connector?: Connector;
+  /** Trust anchors for certificates: the system's plus --ca-file. @default new TrustStore() */
+  trust?: TrustStore;
+  /** Connections per target address, shared by concurrent audits. @default a process-wide limiter of 4 */
+  limiter?: AddressLimiter;
+  /** Name given in EHLO. @default 'mailaudit.invalid' */
+  ehloName?: string;
+  /** Probe results shared between audits for five minutes; `null` for none. @default a process-wide cache */
+  probeCache?: ProbeCache | null;
+}
+
+const sharedLimiter = new AddressLimiter(4);
+const sharedProbeCache = new ProbeCache();
+let defaultTrust: TrustStore | undefined;
+
+/** The system's trust anchors, loaded once per process on first use. */
+function systemTrust(): TrustStore {
+  if (!defaultTrust) defaultTrust = new TrustStore();
+  return defaultTrust;
 }
 
 const SEVERITY_ORDER = { critical: 0, warning: 1, notice: 2, info: 3 } as const;
@@ -144,6 +178,60 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
     fetchPtr(dns.for('mx'), hosts),
     fetchBlocklists(dns.for('blocklist'), domain, usable, ipLists, domainLists),
   ]);
+  // Probes: SMTP on the MX hosts, IMAP and POP3 on them and on the access hosts, DANE, the MTA-STS policy.
+  let transport: ReturnType<typeof evaluateTransport> = [];
+  if (probes) {
+    const trust = deps.trust ?? systemTrust();
+    const deadlineAt = started.getTime() + timeoutMs;
+    const remaining = () => deadlineAt - deps.now().getTime();
+    const usableAddress = (a: string) => allowPrivateTargets || isPublicAddress(a);
+    const [access, dane] = await Promise.all([
+      discoverAccessHosts(dns.for('transport'), domain, usableAddress),
+      fetchDane(dns.for('transport'), hosts),
+    ]);
+    const targets = planTargets(hosts, access);
+    const env = {
+      connector: deps.connector ?? netConnector,
+      allowPrivateTargets,
+      trust,
+      now: deps.now,
+      remaining,
+      timeouts: { connect: 5000, read: 10_000, handshake: 10_000 },
+      ehloName: deps.ehloName ?? 'mailaudit.invalid',
+    };
+    const wantPolicy = mtaSts.state === 'found' && mtaSts.records.length === 1;
+    const [results, policy] = await Promise.all([
+      runProbes(
+        env,
+        targets,
+        deps.limiter ?? sharedLimiter,
+        deps.probeCache === null ? undefined : (deps.probeCache ?? sharedProbeCache),
+      ),
+      wantPolicy
+        ? fetchStsPolicy(dns.for('mta-sts'), domain, {
+            allowPrivateTargets,
+            trust,
+            timeoutMs: Math.max(1, Math.min(10_000, remaining())),
+          })
+        : undefined,
+    ]);
+    transport = evaluateTransport(domain, results, dane);
+    if (policy) {
+      const mxNames = mx.implicit ? [domain] : hosts.map((h) => h.name);
+      transport.push(...evaluateStsPolicy(mtaSts, policy, mxNames));
+      evidence.mtaStsPolicy = {
+        url: policy.url,
+        state: policy.state,
+        address: policy.address ?? null,
+        error: policy.error ?? null,
+        body: policy.body?.slice(0, 2000) ?? null,
+      };
+    }
+    evidence.transport = { ports: transportEvidence(results), access: access.map((a) => a.name), dane };
+    if (targets.length === 0) conditions.set('transport', 'skipped');
+  } else {
+    conditions.set('transport', 'skipped');
+  }
   dnssec.bogus = await findBogus(dns.for('dnssec'), domain, dns.log);
 
   findings.push(
@@ -157,11 +245,10 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
     ...evaluateBimi(bimi),
     ...evaluateDnssec(dnssec),
     ...evaluateBlocklists(blocklists),
+    ...transport,
   );
   if (dnssec.state === 'unknown' && !dnssec.bogus) conditions.set('dnssec', 'error');
   if (ipLists.length + domainLists.length === 0) conditions.set('blocklist', 'skipped');
-  // Probes (SMTP, IMAP, POP3, TLS, DANE, the MTA-STS policy) are not part of this engine version.
-  conditions.set('transport', 'skipped');
 
   evidence.mx = {
     records: mxAnswer.records,

@@ -72,6 +72,10 @@ export const CODES = {
   'tls.cert.expiring': c('warning', 'transport'),
   'tls.cert.untrusted': c('warning', 'transport'),
   'tls.cert.name_mismatch': c('warning', 'transport'),
+  // Added to CONTRACT.md's codes (docs/codes.md): a mail port that accepted the connection and
+  // then stalled, or broke its protocol (overlong lines, garbage, closing mid-dialog).
+  'transport.unresponsive': c('warning', 'transport'),
+  'transport.protocol_error': c('warning', 'transport'),
   'blocklist.ip.listed': c('critical', 'blocklist'),
   'blocklist.domain.listed': c('critical', 'blocklist'),
   'blocklist.query.refused': c('info', 'blocklist'),

@@ -7,6 +7,9 @@ import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
 import type { Finding } from '../../types.js';
 import { parseTagList } from '../taglist.js';
+import { mxMatches, type PolicyFetch, parseStsPolicy } from './policy.js';
+
+export { fetchStsPolicy, mxMatches, parseStsPolicy } from './policy.js';
 
 export interface MtaStsInput {
   domain: string;
@@ -44,4 +47,47 @@ export function evaluateMtaSts(input: MtaStsInput, today: Date): Finding[] {
       },
     ),
   ];
+}
+
+/** Findings of the fetched policy: unreachable, invalid, MX hosts it does not match (RFC 8461 4.1). */
+export function evaluateStsPolicy(input: MtaStsInput, fetch: PolicyFetch, mxHosts: string[]): Finding[] {
+  const subject = `mta-sts.${input.domain}`;
+  if (fetch.state === 'unreachable') {
+    return [
+      finding(
+        'mta_sts.policy.unreachable',
+        subject,
+        `${input.domain} announces an MTA-STS policy, but ${fetch.url} could not be fetched with a valid certificate: ${fetch.error}.`,
+        {
+          url: fetch.url,
+          error: fetch.error,
+          status: fetch.status ?? null,
+        },
+      ),
+    ];
+  }
+  const parsed = fetch.error ? ({ ok: false, error: fetch.error } as const) : parseStsPolicy(fetch.body ?? '');
+  if (!parsed.ok) {
+    return [
+      finding(
+        'mta_sts.policy.invalid',
+        subject,
+        `The MTA-STS policy at ${fetch.url} does not parse: ${parsed.error}.`,
+        { url: fetch.url, error: parsed.error },
+      ),
+    ];
+  }
+  const { policy } = parsed;
+  if (policy.mode === 'none') return [];
+  return mxHosts
+    .filter((h) => !policy.mx.some((p) => mxMatches(p, h)))
+    .map((h) =>
+      finding(
+        'mta_sts.mx_mismatch',
+        h,
+        `The MX host ${h} is not listed in the ${policy.mode} MTA-STS policy of ${input.domain} (${policy.mx.join(', ')}): ${policy.mode === 'enforce' ? 'senders that honour it will not deliver there' : 'senders will report failures'}.`,
+        { host: h, mode: policy.mode, mx: policy.mx },
+        { severity: policy.mode === 'enforce' ? 'critical' : 'warning' },
+      ),
+    );
 }

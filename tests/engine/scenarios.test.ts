@@ -1,8 +1,9 @@
 /**
- * Every scenario domain of the lab through the command line, DNS only:
- *   mailaudit audit <domains> --json --resolver <lab resolver> --allow-private-targets --no-probes
- * (plus the lab's blocklists). Each report must carry exactly the scenario's declared codes, less
- * those only probes can produce. Scenarios declared without --allow-private-targets run apart.
+ * Every scenario domain of the lab through the command line, DNS only and with probes:
+ *   mailaudit audit <domains> --json --resolver <lab resolver> --allow-private-targets [--no-probes]
+ * (plus the lab's blocklists and CA). Each report must carry exactly the scenario's declared codes
+ * (with --no-probes, less those only probes can produce). Scenarios declared without
+ * --allow-private-targets run apart, without it.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -24,8 +25,17 @@ interface Report {
   findings: { code: string; severity: string; category: string; subject: string; params: Record<string, unknown> }[];
 }
 
-async function auditAll(scenarios: Scenario[], allowPrivate: boolean): Promise<Map<string, Report>> {
-  const args = ['audit', ...scenarios.map((s) => s.domain), '--json', '--resolver', lab.resolver, '--no-probes'];
+async function auditAll(scenarios: Scenario[], allowPrivate: boolean, probes = false): Promise<Map<string, Report>> {
+  const args = [
+    'audit',
+    ...scenarios.map((s) => s.domain),
+    '--json',
+    '--resolver',
+    lab.resolver,
+    '--ca-file',
+    lab.caFile,
+  ];
+  if (!probes) args.push('--no-probes');
   if (allowPrivate) args.push('--allow-private-targets');
   for (const z of lab.ipBlocklists) args.push('--ip-blocklist', z);
   for (const z of lab.domainBlocklists) args.push('--domain-blocklist', z);
@@ -45,14 +55,48 @@ async function auditAll(scenarios: Scenario[], allowPrivate: boolean): Promise<M
   return new Map(reports.map((r) => [r.domain, r]));
 }
 
-function checkScenario(s: Scenario, r: Report | undefined): void {
+function checkScenario(s: Scenario, r: Report | undefined, probes = false): void {
   assert.ok(r, `no report for ${s.domain}`);
   assert.equal(r.schema, 'mailaudit.report/1');
   const got = [...new Set(r.findings.map((f) => f.code))].sort();
-  const want = [...new Set(s.expect.filter((c) => !PROBE_CODES.has(c)))].sort();
+  const want = [...new Set(s.expect.filter((c) => probes || !PROBE_CODES.has(c)))].sort();
   assert.deepEqual(got, want, `${s.domain} (${s.about})`);
   for (const code of s.absent ?? []) assert.ok(!got.includes(code), `${s.domain} must not report ${code}`);
 }
+
+describe('scenario domains through `mailaudit audit --json` with probes', () => {
+  it('each report carries exactly its declared codes (with --allow-private-targets)', async () => {
+    const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets !== false);
+    const reports = await auditAll(scenarios, true, true);
+    for (const s of scenarios) checkScenario(s, reports.get(s.domain), true);
+    // Probes ran: the all-good domain's mail host was seen on every port.
+    const good = reports.get('good.test') as Report & {
+      evidence: { transport: { ports: { port: number; state: string }[] } };
+    };
+    const open = good.evidence.transport.ports
+      .filter((p) => p.state === 'open')
+      .map((p) => p.port)
+      .sort((a, b) => a - b);
+    assert.deepEqual(open, [25, 110, 143, 465, 587, 993, 995]);
+  });
+
+  it('each scenario declared without --allow-private-targets, run without it', async () => {
+    const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets === false);
+    const reports = await auditAll(scenarios, false, true);
+    for (const s of scenarios) checkScenario(s, reports.get(s.domain), true);
+  });
+
+  it('reports the severity of an MX mismatch by policy mode: critical for enforce, warning for testing', async () => {
+    const reports = await auditAll(
+      lab.model.scenarios.filter((s) => s.domain.startsWith('mta-sts-') && s.domain.includes('mismatch')),
+      true,
+      true,
+    );
+    const sev = (d: string) => reports.get(d)?.findings.find((f) => f.code === 'mta_sts.mx_mismatch')?.severity;
+    assert.equal(sev('mta-sts-mismatch.test'), 'critical');
+    assert.equal(sev('mta-sts-testing-mismatch.test'), 'warning');
+  });
+});
 
 describe('scenario domains through `mailaudit audit --json --no-probes`', () => {
   it('each report carries exactly its declared DNS-level codes (with --allow-private-targets)', async () => {

@@ -1,0 +1,162 @@
+/**
+ * The MTA-STS policy (RFC 8461 3.2, 3.3): fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt
+ * through the private-address guard (the policy host is resolved by the audit, checked, and
+ * connected to by address), with a valid certificate required, no redirects followed, a size
+ * limit and a timeout; then parsed, and the MX hosts matched against it (4.1).
+ *
+ * Our own small client and parser, not mailauth's: its fetch resolves names itself and connects
+ * wherever DNS says (no guard, no address check), and the parser must say what is wrong.
+ */
+import { type RequestOptions, request } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import type { DnsClient } from '../../dns/audit-dns.js';
+import { guardAddress } from '../../probes/net.js';
+import type { TrustStore } from '../../probes/tls.js';
+
+export interface StsPolicy {
+  mode: 'enforce' | 'testing' | 'none';
+  mx: string[];
+  maxAge: number;
+}
+
+export type PolicyParse = { ok: true; policy: StsPolicy } | { ok: false; error: string };
+
+/** Largest policy body read (RFC 8461 3.3 lets clients limit it; 64 KiB is what it suggests). */
+export const MAX_POLICY_BYTES = 64 * 1024;
+
+export function parseStsPolicy(body: string): PolicyParse {
+  const fields = new Map<string, string[]>();
+  for (const raw of body.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '') continue;
+    const m = /^([A-Za-z0-9_]+)\s*:\s*(.*)$/.exec(line);
+    if (!m) return { ok: false, error: `"${line.slice(0, 60)}" is not a "key: value" line` };
+    const key = (m[1] as string).toLowerCase();
+    fields.set(key, [...(fields.get(key) ?? []), (m[2] as string).trim()]);
+  }
+  if (fields.get('version')?.[0] !== 'STSv1') return { ok: false, error: 'the policy has no "version: STSv1"' };
+  const mode = fields.get('mode')?.[0];
+  if (mode !== 'enforce' && mode !== 'testing' && mode !== 'none') {
+    return {
+      ok: false,
+      error: mode === undefined ? 'the policy has no "mode"' : `mode "${mode}" is not enforce, testing or none`,
+    };
+  }
+  const maxAge = fields.get('max_age')?.[0];
+  if (maxAge === undefined || !/^\d{1,10}$/.test(maxAge) || Number(maxAge) > 31_557_600) {
+    return { ok: false, error: 'max_age is missing or not a number of seconds up to 31557600' };
+  }
+  const mx = (fields.get('mx') ?? []).map((m) => m.toLowerCase().replace(/\.$/, ''));
+  if (mode !== 'none' && mx.length === 0) return { ok: false, error: 'the policy lists no "mx"' };
+  for (const m of mx) {
+    if (!/^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$/.test(m)) return { ok: false, error: `"${m}" is not a host name pattern` };
+  }
+  return { ok: true, policy: { mode, mx, maxAge: Number(maxAge) } };
+}
+
+/** RFC 8461 4.1: exact match, or "*.example.com" matching exactly one more label. */
+export function mxMatches(pattern: string, host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (pattern.startsWith('*.')) {
+    const suffix = pattern.slice(1);
+    return h.endsWith(suffix) && !h.slice(0, -suffix.length).includes('.') && h.length > suffix.length;
+  }
+  return h === pattern;
+}
+
+export interface PolicyFetch {
+  url: string;
+  state: 'ok' | 'unreachable';
+  address?: string;
+  status?: number;
+  body?: string;
+  error?: string;
+}
+
+export interface FetchEnv {
+  allowPrivateTargets: boolean;
+  trust: TrustStore;
+  timeoutMs: number;
+}
+
+export async function fetchStsPolicy(dns: DnsClient, domain: string, env: FetchEnv): Promise<PolicyFetch> {
+  const host = `mta-sts.${domain}`;
+  const url = `https://${host}/.well-known/mta-sts.txt`;
+  const [a, aaaa] = await Promise.all([dns.query(host, 'A'), dns.query(host, 'AAAA')]);
+  const addresses = [...a.records, ...aaaa.records];
+  if (addresses.length === 0) return { url, state: 'unreachable', error: `${host} has no address` };
+  const allowed = addresses.filter((addr) => {
+    try {
+      guardAddress(addr, env.allowPrivateTargets);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (allowed.length === 0)
+    return { url, state: 'unreachable', error: `${host} resolves only to non-public addresses` };
+  let last: PolicyFetch = { url, state: 'unreachable' };
+  for (const address of allowed.slice(0, 2)) {
+    last = await get(url, host, address, env);
+    if (last.state === 'ok') return last;
+  }
+  return last;
+}
+
+function get(url: string, host: string, address: string, env: FetchEnv): Promise<PolicyFetch> {
+  return new Promise((resolve) => {
+    const family = isIP(address);
+    const done = (r: Omit<PolicyFetch, 'url' | 'address'>) => resolve({ url, address, ...r });
+    const options: RequestOptions & { secureContext: SecureContext } = {
+      host,
+      port: 443,
+      path: '/.well-known/mta-sts.txt',
+      method: 'GET',
+      agent: false,
+      secureContext: env.trust.secureContext,
+      rejectUnauthorized: true,
+      servername: host,
+      timeout: env.timeoutMs,
+      maxHeaderSize: 16 * 1024,
+      headers: { 'user-agent': 'mailaudit', accept: 'text/plain' },
+      // Connect to the address the audit resolved and checked, nowhere else.
+      lookup: ((_name: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+        if (opts?.all) cb(null, [{ address, family }]);
+        else cb(null, address, family);
+      }) as unknown as LookupFunction,
+    };
+    const req = request(options, (res) => {
+      const peer = res.socket.remoteAddress;
+      if (peer && peer.replace(/^::ffff:/, '') !== address) {
+        res.destroy();
+        return done({ state: 'unreachable', error: `connected to ${peer}, not ${address}` });
+      }
+      if (res.statusCode !== 200) {
+        res.resume();
+        // RFC 8461 3.3: redirects are not followed; anything but 200 is a failed fetch.
+        return done({ state: 'unreachable', status: res.statusCode ?? 0, error: `HTTP ${res.statusCode}` });
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_POLICY_BYTES) {
+          res.destroy();
+          return done({
+            state: 'ok',
+            status: 200,
+            body: '',
+            error: `the policy is larger than ${MAX_POLICY_BYTES} bytes`,
+          });
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => done({ state: 'ok', status: 200, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (err) => done({ state: 'unreachable', error: err.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${env.timeoutMs} ms`)));
+    req.on('error', (err) => done({ state: 'unreachable', error: err.message }));
+    req.end();
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * The dialogs of the probes: SMTP (RFC 5321, STARTTLS RFC 3207), IMAP (RFC 9051, STARTTLS and
+ * LOGINDISABLED RFC 2595/9051 6.2.1) and POP3 (RFC 1939, CAPA RFC 2449, STLS RFC 2595). They stop at
+ * capabilities, STARTTLS/STLS and the handshake: no password is ever sent, and POP3's `USER` is
+ * the only login command, to see whether it is accepted before TLS.
+ */
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { type Connector, GuardError, guardedConnect, LineReader, ProbeTimeout, tlsHandshake } from './net.js';
+import { inspect, legacyTlsOptions, probeTlsOptions, type TlsInfo, type TrustStore } from './tls.js';
+
+export type MailProtocol = 'smtp' | 'imap' | 'pop3';
+
+export interface ProbeEnv {
+  connector: Connector;
+  allowPrivateTargets: boolean;
+  trust: TrustStore;
+  now: () => Date;
+  /** Milliseconds left before the audit's deadline. */
+  remaining: () => number;
+  /** @default { connect: 5000, read: 10000, handshake: 10000 } */
+  timeouts: { connect: number; read: number; handshake: number };
+  /** Name given in EHLO. */
+  ehloName: string;
+}
+
+export interface PortTarget {
+  /** The name used for SNI and in subjects: the first name that led to the address. */
+  host: string;
+  /** Every name that led to the address (a certificate covering any of them is accepted). */
+  names: string[];
+  address: string;
+  port: number;
+  protocol: MailProtocol;
+  tlsMode: 'starttls' | 'implicit';
+}
+
+export interface PortResult extends PortTarget {
+  /** TCP: `open` connected; `closed` refused; `timeout` no answer; `guarded` refused by the guard; `error` other. */
+  state: 'open' | 'closed' | 'timeout' | 'guarded' | 'error' | 'skipped';
+  /** After connecting: `ok`, or how the server misbehaved. */
+  dialog?: 'ok' | 'unresponsive' | 'protocol_error' | 'rejected';
+  error?: string;
+  greeting?: string;
+  /** STARTTLS (SMTP, IMAP) or STLS (POP3) offered before TLS. */
+  starttls?: boolean;
+  loginDisabled?: boolean;
+  userAccepted?: boolean;
+  tls?: TlsInfo & { raw?: unknown };
+  tlsError?: string;
+  legacy?: { accepted: boolean; protocol?: string };
+}
+
+const smtpDone = (lines: string[]) => /^\d{3}( |$)/.test(lines.at(-1) as string);
+const firstLine = (lines: string[]) => lines.length > 0;
+const tagged = (tag: string) => (lines: string[]) => (lines.at(-1) as string).startsWith(`${tag} `);
+const popMulti = (lines: string[]) =>
+  lines[0]?.startsWith('-ERR') === true || (lines.length > 1 && lines.at(-1) === '.');
+
+function step(env: ProbeEnv, ms: number): number {
+  const left = env.remaining();
+  if (left <= 0) throw new ProbeTimeout('the audit reached its deadline');
+  return Math.max(1, Math.min(ms, left));
+}
+
+interface Session {
+  socket: Socket | TLSSocket;
+  reader: LineReader;
+}
+
+async function open(env: ProbeEnv, t: PortTarget, legacy: boolean): Promise<Session> {
+  const tcp = await guardedConnect(
+    env.connector,
+    t.address,
+    t.port,
+    step(env, env.timeouts.connect),
+    env.allowPrivateTargets,
+  );
+  if (t.tlsMode === 'starttls') return { socket: tcp, reader: new LineReader(tcp) };
+  const opts = legacy ? legacyTlsOptions(t.host) : probeTlsOptions(t.host);
+  try {
+    const tls = await tlsHandshake(tcp, opts, step(env, env.timeouts.handshake));
+    return { socket: tls, reader: new LineReader(tls) };
+  } catch (err) {
+    tcp.destroy();
+    throw Object.assign(err as Error, { duringHandshake: true });
+  }
+}
+
+async function upgrade(env: ProbeEnv, t: PortTarget, s: Session, legacy: boolean): Promise<TLSSocket> {
+  s.reader.detach();
+  const opts = legacy ? legacyTlsOptions(t.host) : probeTlsOptions(t.host);
+  const tls = await tlsHandshake(s.socket as Socket, opts, step(env, env.timeouts.handshake)).catch((err: Error) => {
+    throw Object.assign(err, { duringHandshake: true });
+  });
+  s.socket = tls;
+  s.reader.reattach(tls);
+  return tls;
+}
+
+const read = (env: ProbeEnv, s: Session, done: (l: string[]) => boolean) =>
+  s.reader.readReply(done, step(env, env.timeouts.read));
+
+async function command(env: ProbeEnv, s: Session, line: string, done: (l: string[]) => boolean): Promise<string[]> {
+  s.reader.write(line);
+  return read(env, s, done);
+}
+
+/** The plain-text part of a dialog up to where TLS starts (or would start). Returns whether TLS may begin. */
+async function dialog(env: ProbeEnv, t: PortTarget, s: Session, r: PortResult, wantTls: boolean): Promise<boolean> {
+  if (t.protocol === 'smtp') {
+    const greet = await read(env, s, smtpDone);
+    r.greeting = greet.join(' ').slice(0, 300);
+    if (!greet.at(-1)?.startsWith('220')) {
+      r.dialog = 'rejected';
+      return false;
+    }
+    let ehlo = await command(env, s, `EHLO ${env.ehloName}`, smtpDone);
+    if (!ehlo.at(-1)?.startsWith('250')) ehlo = await command(env, s, `HELO ${env.ehloName}`, smtpDone);
+    if (t.tlsMode === 'implicit') return false;
+    r.starttls = ehlo.some((l) => /^250[ -]STARTTLS\b/i.test(l));
+    if (!r.starttls || !wantTls) return false;
+    const go = await command(env, s, 'STARTTLS', smtpDone);
+    return go.at(-1)?.startsWith('220') === true;
+  }
+  if (t.protocol === 'imap') {
+    const greet = await read(env, s, firstLine);
+    r.greeting = (greet[0] as string).slice(0, 300);
+    if (!/^\* (OK|PREAUTH)\b/i.test(greet[0] as string)) {
+      r.dialog = 'rejected';
+      return false;
+    }
+    if (t.tlsMode === 'implicit') return false;
+    const caps = await command(env, s, 'a1 CAPABILITY', tagged('a1'));
+    const line = caps.find((l) => /^\* CAPABILITY /i.test(l)) ?? '';
+    const tokens = line.toUpperCase().split(/\s+/);
+    r.starttls = tokens.includes('STARTTLS');
+    r.loginDisabled = tokens.includes('LOGINDISABLED');
+    if (!r.starttls || !wantTls) return false;
+    const go = await command(env, s, 'a2 STARTTLS', tagged('a2'));
+    return /^a2 OK/i.test(go.at(-1) as string);
+  }
+  const greet = await read(env, s, firstLine);
+  r.greeting = (greet[0] as string).slice(0, 300);
+  if (!greet[0]?.startsWith('+OK')) {
+    r.dialog = 'rejected';
+    return false;
+  }
+  if (t.tlsMode === 'implicit') return false;
+  const capa = await command(env, s, 'CAPA', popMulti);
+  if (capa[0]?.startsWith('+OK')) r.starttls = capa.some((l) => /^STLS\b/i.test(l));
+  if (!wantTls) {
+    // Whether a login name is taken in clear; PASS is never sent.
+    const user = await command(env, s, 'USER mailaudit-probe', firstLine);
+    r.userAccepted = user[0]?.startsWith('+OK') === true;
+    return false;
+  }
+  if (r.starttls === false) return false;
+  const go = await command(env, s, 'STLS', firstLine);
+  if (r.starttls === undefined) r.starttls = go[0]?.startsWith('+OK') === true;
+  return go[0]?.startsWith('+OK') === true;
+}
+
+function quit(s: Session, protocol: MailProtocol): void {
+  try {
+    s.reader.write(protocol === 'imap' ? 'a9 LOGOUT' : 'QUIT');
+  } catch {}
+  s.socket.end();
+  setTimeout(() => s.socket.destroy(), 200).unref();
+}
+
+function classify(err: unknown, r: PortResult, connected: boolean): void {
+  const e = err as NodeJS.ErrnoException & { duringHandshake?: boolean };
+  r.error = e.message;
+  if (e instanceof GuardError) r.state = 'guarded';
+  else if (e.duringHandshake) {
+    r.state = 'open';
+    r.tlsError = e.message;
+  } else if (!connected)
+    r.state = e.code === 'ECONNREFUSED' ? 'closed' : e instanceof ProbeTimeout ? 'timeout' : 'error';
+  else r.dialog = e instanceof ProbeTimeout ? 'unresponsive' : 'protocol_error';
+}
+
+/**
+ * Probes one address and port: the plain dialog, TLS (STARTTLS/STLS or implicit) with the
+ * served certificate, and whether TLS 1.0/1.1 is accepted.
+ */
+export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortResult> {
+  const r: PortResult = { ...t, state: 'skipped' };
+  if (env.remaining() <= 0) return { ...r, error: 'the audit reached its deadline' };
+  // POP3 before TLS: a connection of its own for USER, which may change the session's state.
+  if (t.protocol === 'pop3' && t.tlsMode === 'starttls') {
+    let s: Session | undefined;
+    try {
+      s = await open(env, t, false);
+      r.state = 'open';
+      await dialog(env, t, s, r, false);
+      quit(s, t.protocol);
+    } catch (err) {
+      s?.socket.destroy();
+      classify(err, r, r.state === 'open');
+      return r;
+    }
+  }
+  let s: Session | undefined;
+  let connected = false;
+  try {
+    s = await open(env, t, false);
+    connected = true;
+    r.state = 'open';
+    if (t.tlsMode === 'implicit') {
+      r.tls = inspect(s.socket as TLSSocket, t.names, env.trust, env.now());
+      await dialog(env, t, s, r, false);
+    } else if (await dialog(env, t, s, r, true)) {
+      const tls = await upgrade(env, t, s, false);
+      r.tls = inspect(tls, t.names, env.trust, env.now());
+    }
+    r.dialog ??= 'ok';
+    quit(s, t.protocol);
+  } catch (err) {
+    s?.socket.destroy();
+    classify(err, r, connected);
+    if (!r.tls) return r;
+  }
+  if (r.tls) r.legacy = await probeLegacy(env, t);
+  return r;
+}
+
+/** A separate connection offering TLS 1.0 and 1.1 only. */
+async function probeLegacy(env: ProbeEnv, t: PortTarget): Promise<PortResult['legacy']> {
+  let s: Session | undefined;
+  try {
+    s = await open(env, t, true);
+    const scratch: PortResult = { ...t, state: 'open' };
+    if (t.tlsMode === 'starttls') {
+      if (!(await dialog(env, t, s, scratch, true))) return { accepted: false };
+      await upgrade(env, t, s, true);
+    }
+    const protocol = (s.socket as TLSSocket).getProtocol() ?? undefined;
+    quit(s, t.protocol);
+    return protocol && /^TLSv1(\.1)?$/.test(protocol) ? { accepted: true, protocol } : { accepted: false };
+  } catch {
+    // Refused, closed or timed out: TLS 1.0/1.1 not accepted.
+    s?.socket.destroy();
+    return { accepted: false };
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * What a TLS handshake showed: version, cipher, the served chain, and the certificate judged on
+ * its own terms: trusted (chain to an anchor of the system store plus --ca-file, dates and name
+ * aside), expired or expiring, covering the host name, its key. Legacy versions are tried with a
+ * context that offers TLS 1.0 and 1.1 only.
+ */
+
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type DetailedPeerCertificate,
+  rootCertificates,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
+
+export interface CertInfo {
+  subject: string;
+  issuer: string;
+  names: string[];
+  validFrom: string;
+  validTo: string;
+  keyType: string;
+  keyBits?: number;
+  curve?: string;
+  fingerprint256: string;
+}
+
+export interface TlsInfo {
+  protocol: string;
+  cipher: string;
+  chain: CertInfo[];
+  /** Chain leads to a trust anchor, dates and name aside. */
+  trusted: boolean;
+  /** The host names (of those that led to the address) the leaf certificate covers. */
+  covers: string[];
+  expired: boolean;
+  expiresInDays: number;
+}
+
+/** Trust anchors: Node's bundled roots, the system bundle when present, and the --ca-file. */
+export class TrustStore {
+  readonly anchors: X509Certificate[];
+  readonly pems: string[];
+  private context: SecureContext | undefined;
+
+  /** A TLS context trusting these anchors, built once (for fetches that verify in the handshake). */
+  get secureContext(): SecureContext {
+    this.context ??= createSecureContext({ ca: this.pems });
+    return this.context;
+  }
+
+  constructor(caFile?: string, systemBundle = '/etc/ssl/certs/ca-certificates.crt') {
+    const pems = [...rootCertificates];
+    for (const file of [systemBundle, caFile]) {
+      if (!file) continue;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        if (file === caFile) throw new Error(`cannot read --ca-file ${file}: ${(err as Error).message}`);
+        continue;
+      }
+      pems.push(...(text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
+    }
+    this.pems = [...new Set(pems)];
+    this.anchors = this.pems.flatMap((p) => {
+      try {
+        return [new X509Certificate(p)];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Whether a served chain (leaf first) leads to an anchor: each certificate signed by the next, the last by an anchor (or an anchor itself). */
+  trusts(chain: X509Certificate[]): boolean {
+    for (let i = 0; i < chain.length; i++) {
+      const cert = chain[i] as X509Certificate;
+      if (this.anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) return true;
+      if (this.anchors.some((a) => cert.checkIssued(a) && cert.verify(a.publicKey))) return true;
+      const next = chain[i + 1];
+      if (!next || !cert.checkIssued(next) || !cert.verify(next.publicKey)) return false;
+    }
+    return false;
+  }
+}
+
+/**
+ * TLS options of a normal probe: certificates are judged by `inspect`, not by the handshake, so no
+ * CA list is loaded per connection (building a context of ~300 roots costs ~100 ms each time).
+ */
+export function probeTlsOptions(servername: string | undefined): ConnectionOptions {
+  const o: ConnectionOptions = { rejectUnauthorized: false, minVersion: 'TLSv1.2' };
+  if (servername) o.servername = servername;
+  return o;
+}
+
+/** TLS options that offer only TLS 1.0 and 1.1, with the old ciphers they need (OpenSSL security level 0). */
+export function legacyTlsOptions(servername: string | undefined): ConnectionOptions {
+  const o: ConnectionOptions = {
+    rejectUnauthorized: false,
+    minVersion: 'TLSv1',
+    maxVersion: 'TLSv1.1',
+    ciphers: 'DEFAULT:@SECLEVEL=0',
+  };
+  if (servername) o.servername = servername;
+  return o;
+}
+
+function served(socket: TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  let c: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const seen = new Set<string>();
+  while (c?.raw && !seen.has(c.fingerprint256) && out.length < 10) {
+    seen.add(c.fingerprint256);
+    out.push(new X509Certificate(c.raw));
+    c = c.issuerCertificate;
+  }
+  return out;
+}
+
+function describeCert(x: X509Certificate): CertInfo {
+  const key = x.publicKey;
+  const names = (x.subjectAltName ?? '')
+    .split(/,\s*/)
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4));
+  const info: CertInfo = {
+    subject: x.subject.replaceAll('\n', ', '),
+    issuer: x.issuer.replaceAll('\n', ', '),
+    names,
+    validFrom: new Date(x.validFrom).toISOString(),
+    validTo: new Date(x.validTo).toISOString(),
+    keyType: key.asymmetricKeyType ?? 'unknown',
+    fingerprint256: x.fingerprint256,
+  };
+  const details = key.asymmetricKeyDetails;
+  if (details?.modulusLength) info.keyBits = details.modulusLength;
+  if (details?.namedCurve) info.curve = details.namedCurve;
+  return info;
+}
+
+/** What the handshake on `socket` showed, judged at `now` for the names that led to the address. */
+export function inspect(
+  socket: TLSSocket,
+  names: string[],
+  trust: TrustStore,
+  now: Date,
+): TlsInfo & { raw: X509Certificate[] } {
+  const chain = served(socket);
+  const leaf = chain[0];
+  const validTo = leaf ? new Date(leaf.validTo).getTime() : 0;
+  return {
+    protocol: socket.getProtocol() ?? 'unknown',
+    cipher: socket.getCipher()?.name ?? 'unknown',
+    chain: chain.map(describeCert),
+    trusted: chain.length > 0 && trust.trusts(chain),
+    covers: leaf ? names.filter((n) => leaf.checkHost(n) !== undefined) : [],
+    expired: validTo <= now.getTime(),
+    expiresInDays: Math.floor((validTo - now.getTime()) / 86_400_000),
+    raw: chain,
+  };
+}
