@@ -18,14 +18,13 @@ import {
 } from '@mailaudit/engine';
 import { renderText } from '@mailaudit/render';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { serviceCommands, UsageError } from './service.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
 }
-
-class UsageError extends Error {}
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -194,6 +193,12 @@ function program(io: Io, run: (p: Promise<number>) => void): Command {
     .action((domains: string[], flags: AuditFlags) => {
       run(runAudit(domains, flags, io));
     });
+  serviceCommands(p, io, run);
+  for (const c of p.commands) {
+    c.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} });
+    for (const sub of c.commands)
+      sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} });
+  }
   return p;
 }
 
@@ -223,8 +228,8 @@ export async function main(
       io.stderr.write(`mailaudit: ${line}\n`);
       return 2;
     }
-    if (err instanceof UsageError) {
-      io.stderr.write(`mailaudit: ${err.message.split('\n')[0]}\n`);
+    if (err instanceof UsageError || (err as Error | undefined)?.constructor?.name === 'ConfigError') {
+      io.stderr.write(`mailaudit: ${(err as Error).message.split('\n')[0]}\n`);
       return 2;
     }
     io.stderr.write(`mailaudit: ${(err as Error).message}\n`);

@@ -1,0 +1,192 @@
+/**
+ * The service commands of CONTRACT.md section 4: migrate, tenant create, key create (and revoke),
+ * serve, worker, and start (migrations, API and a worker in one process: `npm start`).
+ * Configured by environment variables (README, "Configuration").
+ */
+import { toConfig as apiConfig, readEnv as apiEnv, startApi } from '@mailaudit/api';
+import {
+  createApiKey,
+  createSql,
+  createTenant,
+  getTenant,
+  migrate,
+  revokeApiKey,
+  SCOPES,
+  type Scope,
+} from '@mailaudit/store';
+import { startWorker, toConfig as workerConfig, readEnv as workerEnv } from '@mailaudit/worker';
+import type { Command } from 'commander';
+import type { Io } from './main.js';
+
+export class UsageError extends Error {}
+
+function database(io: Io) {
+  const url = io.env.DATABASE_URL;
+  if (!url) throw new UsageError('DATABASE_URL is not set');
+  const schema = io.env.DATABASE_SCHEMA ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new UsageError('DATABASE_SCHEMA must be a plain lower-case identifier');
+  return { url, schema };
+}
+
+async function runMigrations(io: Io, quiet = false): Promise<void> {
+  const { url, schema } = database(io);
+  const sql = createSql(url, { schema, max: 1 });
+  try {
+    if (schema !== 'public') await sql`create schema if not exists ${sql(schema)}`;
+    const applied = await migrate(sql);
+    if (!quiet) {
+      io.stdout.write(
+        applied.length
+          ? applied.map((a) => `applied ${String(a.version).padStart(5, '0')}_${a.name}\n`).join('')
+          : 'nothing to apply\n',
+      );
+    }
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once('SIGTERM', on('SIGTERM'));
+    process.once('SIGINT', on('SIGINT'));
+  });
+}
+
+export function serviceCommands(program: Command, io: Io, run: (p: Promise<number>) => void): void {
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(() => run(runMigrations(io).then(() => 0)));
+
+  const tenant = program.command('tenant').description('tenants');
+  tenant
+    .command('create')
+    .argument('<name>', "the tenant's name")
+    .option('--json', 'print {"id": …}')
+    .action((name: string, flags: { json?: boolean }) =>
+      run(
+        (async () => {
+          if (name.length < 1 || name.length > 200) throw new UsageError('a tenant name has 1 to 200 characters');
+          const { url, schema } = database(io);
+          const sql = createSql(url, { schema, max: 1 });
+          try {
+            const t = await createTenant(sql, name);
+            io.stdout.write(flags.json ? `${JSON.stringify({ id: t.id })}\n` : `tenant ${t.id} created\n`);
+            return 0;
+          } finally {
+            await sql.end({ timeout: 5 });
+          }
+        })(),
+      ),
+    );
+
+  const key = program.command('key').description('API keys');
+  key
+    .command('create')
+    .requiredOption('--tenant <id>', 'the tenant the key acts for')
+    .requiredOption('--scopes <list>', 'comma-separated: read, audit, admin')
+    .option('--json', 'print {"id": …, "key": …}')
+    .action((flags: { tenant: string; scopes: string; json?: boolean }) =>
+      run(
+        (async () => {
+          const scopes = [
+            ...new Set(
+              flags.scopes
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            ),
+          ];
+          const bad = scopes.filter((s) => !SCOPES.includes(s as Scope));
+          if (scopes.length === 0 || bad.length)
+            throw new UsageError(`--scopes: ${bad.join(', ') || 'none given'}; use read, audit, admin`);
+          if (!/^[0-9a-f-]{36}$/i.test(flags.tenant)) throw new UsageError('--tenant: not a tenant id');
+          const { url, schema } = database(io);
+          const sql = createSql(url, { schema, max: 1 });
+          try {
+            if (!(await getTenant(sql, flags.tenant))) throw new UsageError(`--tenant: no tenant ${flags.tenant}`);
+            const k = await createApiKey(sql, flags.tenant, scopes as Scope[]);
+            io.stdout.write(
+              flags.json
+                ? `${JSON.stringify(k)}\n`
+                : `key ${k.id}: ${k.key}\n(shown this once; only its hash is stored)\n`,
+            );
+            return 0;
+          } finally {
+            await sql.end({ timeout: 5 });
+          }
+        })(),
+      ),
+    );
+  key
+    .command('revoke')
+    .argument('<id>', 'the key id')
+    .action((id: string) =>
+      run(
+        (async () => {
+          if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('not a key id');
+          const { url, schema } = database(io);
+          const sql = createSql(url, { schema, max: 1 });
+          try {
+            const done = await revokeApiKey(sql, id);
+            io.stdout.write(done ? `key ${id} revoked\n` : `no active key ${id}\n`);
+            return done ? 0 : 1;
+          } finally {
+            await sql.end({ timeout: 5 });
+          }
+        })(),
+      ),
+    );
+
+  program
+    .command('serve')
+    .description('run the HTTP API')
+    .action(() =>
+      run(
+        (async () => {
+          const api = await startApi(apiConfig(apiEnv(io.env)));
+          io.stderr.write(`mailaudit: API listening on ${api.url}\n`);
+          await waitForSignal();
+          await api.close();
+          return 0;
+        })(),
+      ),
+    );
+
+  program
+    .command('worker')
+    .description('run a worker')
+    .action(() =>
+      run(
+        (async () => {
+          const w = await startWorker(workerConfig(workerEnv(io.env)));
+          await waitForSignal();
+          await w.close();
+          return 0;
+        })(),
+      ),
+    );
+
+  program
+    .command('start')
+    .description('migrations, the API and a worker in one process (npm start)')
+    .action(() =>
+      run(
+        (async () => {
+          const api = apiConfig(apiEnv(io.env));
+          const worker = workerConfig(workerEnv(io.env));
+          await runMigrations(io, true);
+          const server = await startApi(api);
+          const w = await startWorker(worker);
+          io.stderr.write(`mailaudit: API listening on ${server.url}, worker running\n`);
+          await waitForSignal();
+          await server.close();
+          await w.close();
+          return 0;
+        })(),
+      ),
+    );
+}

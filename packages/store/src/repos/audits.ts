@@ -1,0 +1,167 @@
+import type { Tx } from '../db.js';
+
+export type AuditStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface AuditOptionsRow {
+  dkimSelectors?: string[];
+  extraHosts?: string[];
+}
+
+export interface AuditRow {
+  id: string;
+  tenantId: string;
+  domain: string;
+  status: AuditStatus;
+  source: 'api' | 'nightly';
+  options: AuditOptionsRow;
+  attempts: number;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  reportId: string | null;
+  /**
+   * Creation time at full precision, for cursors: a Date keeps only milliseconds, and postgres.js
+   * serializes a parameter it sees typed as a timestamp through Date (hence the ::text casts).
+   */
+  cursorAt: string;
+}
+
+const auditColumns = (sql: Tx) => sql`
+  a.id, a.tenant_id as "tenantId", a.domain, a.status, a.source, a.options, a.attempts, a.error,
+  a.created_at as "createdAt", a.started_at as "startedAt", a.finished_at as "finishedAt",
+  (select r.id from reports r where r.audit_id = a.id) as "reportId",
+  (a.created_at at time zone 'UTC')::text as "cursorAt"`;
+
+export async function createAudits(
+  sql: Tx,
+  tenantId: string,
+  items: { domain: string; options: AuditOptionsRow }[],
+  source: 'api' | 'nightly' = 'api',
+): Promise<AuditRow[]> {
+  if (items.length === 0) return [];
+  const rows = items.map((i) => ({
+    tenant_id: tenantId,
+    domain: i.domain,
+    options: sql.json(i.options as never),
+    source,
+  }));
+  const inserted = await sql<{ id: string }[]>`insert into audits ${sql(rows as never)} returning id`;
+  const ids = inserted.map((r) => r.id);
+  const out = await sql<AuditRow[]>`select ${auditColumns(sql)} from audits a where a.id in ${sql(ids)}`;
+  return ids.map((id) => out.find((r) => r.id === id) as AuditRow);
+}
+
+export async function getAudit(sql: Tx, tenantId: string | null, id: string): Promise<AuditRow | undefined> {
+  const [row] = await sql<AuditRow[]>`
+    select ${auditColumns(sql)} from audits a
+    where a.id = ${id} ${tenantId ? sql`and a.tenant_id = ${tenantId}` : sql``}`;
+  return row;
+}
+
+export interface AuditFilter {
+  domain?: string;
+  status?: AuditStatus;
+  since?: Date;
+  until?: Date;
+  /** Rows strictly after this position (newest first). */
+  after?: { cursorAt: string; id: string };
+  limit: number;
+}
+
+export async function listAudits(sql: Tx, tenantId: string, f: AuditFilter): Promise<AuditRow[]> {
+  return sql<AuditRow[]>`
+    select ${auditColumns(sql)} from audits a
+    where a.tenant_id = ${tenantId}
+      ${f.domain ? sql`and a.domain = ${f.domain}` : sql``}
+      ${f.status ? sql`and a.status = ${f.status}` : sql``}
+      ${f.since ? sql`and a.created_at >= ${f.since}` : sql``}
+      ${f.until ? sql`and a.created_at < ${f.until}` : sql``}
+      ${f.after ? sql`and (a.created_at, a.id) < ((${f.after.cursorAt}::text::timestamp at time zone 'UTC'), ${f.after.id}::uuid)` : sql``}
+    order by a.created_at desc, a.id desc
+    limit ${f.limit}`;
+}
+
+/** Marks an audit as taken by a worker; false when it is already finished (nothing to do). */
+export async function markRunning(sql: Tx, id: string): Promise<AuditRow | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    update audits set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
+    where id = ${id} and status in ('queued', 'running') returning id`;
+  return row ? getAudit(sql, null, id) : undefined;
+}
+
+export interface StoredFinding {
+  code: string;
+  severity: string;
+  category: string;
+  subject: string;
+  params: Record<string, unknown>;
+}
+
+export interface ReportToStore {
+  score: number;
+  grade: string;
+  scoringVersion: number;
+  findings: StoredFinding[];
+  [key: string]: unknown;
+}
+
+/**
+ * Stores the report, its findings and the audit's status in one transaction. A second completion
+ * of the same audit (a worker thought dead that finishes after all) stores nothing: one report per
+ * audit. Returns the report id, or undefined when it was already stored.
+ */
+export async function completeAudit(
+  sql: Tx,
+  audit: { id: string; tenantId: string; domain: string },
+  report: ReportToStore,
+): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into reports (audit_id, tenant_id, domain, score, grade, scoring_version, report)
+    values (${audit.id}, ${audit.tenantId}, ${audit.domain}, ${report.score}, ${report.grade}, ${report.scoringVersion}, ${sql.json(report as never)})
+    on conflict (audit_id) do nothing
+    returning id`;
+  if (!row) return undefined;
+  if (report.findings.length > 0) {
+    const rows = report.findings.map((f) => ({
+      report_id: row.id,
+      tenant_id: audit.tenantId,
+      domain: audit.domain,
+      code: f.code,
+      severity: f.severity,
+      category: f.category,
+      subject: f.subject,
+      params: sql.json(f.params as never),
+    }));
+    await sql`insert into findings ${sql(rows as never)}`;
+  }
+  await sql`update audits set status = 'done', error = null, finished_at = now(), updated_at = now() where id = ${audit.id}`;
+  return row.id;
+}
+
+export async function failAudit(sql: Tx, id: string, error: string): Promise<void> {
+  await sql`
+    update audits set status = 'failed', error = ${error.slice(0, 2000)}, finished_at = now(), updated_at = now()
+    where id = ${id} and status <> 'done'`;
+}
+
+/** Audits accepted but not finished and untouched for a while: to be queued again (nothing lost). */
+export async function staleAudits(sql: Tx, olderThanMs: number, limit = 500): Promise<{ id: string }[]> {
+  return sql<{ id: string }[]>`
+    select id from audits
+    where status in ('queued', 'running') and updated_at < now() - ${`${olderThanMs} milliseconds`}::interval
+    order by updated_at limit ${limit}`;
+}
+
+export async function touchAudit(sql: Tx, id: string): Promise<void> {
+  await sql`update audits set updated_at = now() where id = ${id}`;
+}
+
+export async function auditCounts(sql: Tx): Promise<Record<AuditStatus, number>> {
+  const rows = await sql<
+    { status: AuditStatus; n: number }[]
+  >`select status, count(*)::int as n from audits group by status`;
+  const out: Record<AuditStatus, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+  for (const r of rows) out[r.status] = r.n;
+  return out;
+}

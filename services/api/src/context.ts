@@ -1,0 +1,38 @@
+/**
+ * The API process's composition root: one postgres.js instance, one producer Redis connection,
+ * the audit queue. Tests pass overrides instead of patching modules.
+ */
+import { type AuditJob, auditQueue, producerConnection } from '@mailaudit/queue';
+import { createSql, type Sql } from '@mailaudit/store';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ApiConfig } from './config.js';
+
+export interface ApiContext {
+  config: ApiConfig;
+  sql: Sql;
+  redis: Redis;
+  queue: Queue<AuditJob>;
+  close(): Promise<void>;
+}
+
+export function createContext(
+  config: ApiConfig,
+  overrides: Partial<Omit<ApiContext, 'config' | 'close'>> = {},
+): ApiContext {
+  const sql = overrides.sql ?? createSql(config.databaseUrl, { schema: config.databaseSchema });
+  const redis = overrides.redis ?? producerConnection(config.redisUrl);
+  redis.on('error', () => {});
+  const queue = overrides.queue ?? auditQueue(redis, config.redisPrefix);
+  return {
+    config,
+    sql,
+    redis,
+    queue,
+    async close() {
+      await queue.close().catch(() => {});
+      redis.disconnect();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}

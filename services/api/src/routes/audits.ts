@@ -1,0 +1,208 @@
+/**
+ * POST /v1/audits (one domain or a batch; Idempotency-Key honoured), GET /v1/audits/:id,
+ * GET /v1/audits (filters, cursor pagination).
+ */
+import { createHash } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { enqueueAudits } from '@mailaudit/queue';
+import {
+  type AuditRow,
+  createAudits,
+  findIdempotent,
+  getAudit,
+  getReportByAudit,
+  listAudits,
+  saveIdempotent,
+} from '@mailaudit/store';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Static } from 'typebox';
+import { Type } from 'typebox';
+import type { ApiContext } from '../context.js';
+import { errors } from '../errors.js';
+import { AuditListQuery, AuditRequest, AuditSummary, AuditWithReport, ErrorBody, IdParams } from '../schemas.js';
+import { domainFrom } from './domain-param.js';
+import { decodeCursor, encodeCursor, pageSize } from './paging.js';
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function auditView(a: AuditRow) {
+  return {
+    id: a.id,
+    domain: a.domain,
+    status: a.status,
+    source: a.source,
+    createdAt: a.createdAt.toISOString(),
+    startedAt: iso(a.startedAt),
+    finishedAt: iso(a.finishedAt),
+    error: a.error,
+    reportId: a.reportId,
+  };
+}
+
+const errorResponses = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  429: ErrorBody,
+  503: ErrorBody,
+};
+
+export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.post(
+      '/audits',
+      {
+        config: { scope: 'audit' },
+        schema: {
+          summary: 'Queue audits',
+          description:
+            'Queues an audit of one domain (`domain`) or of many (`domains`, up to 1000). Answers 202 with the queued audits; poll GET /v1/audits/{id}. An `Idempotency-Key` header makes a retried request return the first response instead of queueing again (24 hours). 503 when the queue is unreachable: nothing was accepted.',
+          body: AuditRequest,
+          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+          response: {
+            202: Type.Union([
+              Type.Object({
+                id: Type.String(),
+                status: Type.Literal('queued'),
+                domain: Type.String(),
+                createdAt: Type.String(),
+              }),
+              Type.Object({
+                audits: Type.Array(
+                  Type.Object({
+                    id: Type.String(),
+                    status: Type.Literal('queued'),
+                    domain: Type.String(),
+                    createdAt: Type.String(),
+                  }),
+                ),
+              }),
+            ]),
+            409: ErrorBody,
+            ...errorResponses,
+          },
+        },
+      },
+      async (req, reply) => {
+        const auth = req.auth as NonNullable<typeof req.auth>;
+        const body = req.body as Static<typeof AuditRequest>;
+        const single = 'domain' in body;
+        const names = single ? [body.domain] : body.domains;
+        const domains = names.map((d, i) => domainFrom(d, single ? 'domain' : `domains[${i}]`));
+        const selectors = body.dkimSelectors ?? [];
+
+        const idemKey = req.headers['idempotency-key'] as string | undefined;
+        const requestHash = createHash('sha256').update(JSON.stringify({ domains, selectors, single })).digest('hex');
+        if (idemKey) {
+          const prior = await findIdempotent(ctx.sql, auth.tenantId, idemKey);
+          if (prior) {
+            if (prior.requestHash !== requestHash)
+              throw errors.conflict('this Idempotency-Key was used with another request');
+            const b = prior.body as { id?: string };
+            if (b.id) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${b.id}`);
+            return reply
+              .code(prior.status)
+              .header('idempotent-replayed', 'true')
+              .send(prior.body as never);
+          }
+        }
+
+        const view = (a: AuditRow) => ({
+          id: a.id,
+          status: 'queued' as const,
+          domain: a.domain,
+          createdAt: a.createdAt.toISOString(),
+        });
+        let response: unknown;
+        try {
+          // The rows and the jobs together: if Redis cannot take the jobs, the rows are rolled back.
+          response = await ctx.sql.begin(async (tx) => {
+            const rows = await createAudits(
+              tx,
+              auth.tenantId,
+              domains.map((domain) => ({ domain, options: selectors.length ? { dkimSelectors: selectors } : {} })),
+            );
+            const out = single ? view(rows[0] as AuditRow) : { audits: rows.map(view) };
+            if (idemKey) {
+              const saved = await saveIdempotent(tx, auth.tenantId, idemKey, { requestHash, status: 202, body: out });
+              if (!saved) throw errors.conflict('a request with this Idempotency-Key is being processed; retry it');
+            }
+            await enqueueAudits(
+              ctx.queue,
+              rows.map((r) => r.id),
+            ).catch((err: Error) => {
+              req.log.warn({ err: err.message }, 'queue unreachable');
+              throw errors.unavailable('the audit queue is unreachable; nothing was queued, retry later');
+            });
+            return out;
+          });
+        } catch (err) {
+          if ((err as { code?: string }).code === '23505' && idemKey) {
+            throw errors.conflict('a request with this Idempotency-Key is being processed; retry it');
+          }
+          throw err;
+        }
+        if (single) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${(response as { id: string }).id}`);
+        return reply.code(202).send(response as never);
+      },
+    );
+
+    app.get(
+      '/audits/:id',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'An audit, with its report once done',
+          params: IdParams,
+          response: { 200: AuditWithReport, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const auth = req.auth as NonNullable<typeof req.auth>;
+        const audit = await getAudit(ctx.sql, auth.tenantId, req.params.id);
+        if (!audit) throw errors.notFound('audit');
+        const report = audit.status === 'done' ? await getReportByAudit(ctx.sql, auth.tenantId, audit.id) : undefined;
+        return { ...auditView(audit), report: (report?.report as never) ?? null };
+      },
+    );
+
+    app.get(
+      '/audits',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'Audits, newest first',
+          description:
+            'Filtered by domain, status and creation time; pages of `limit` (default 50), continued with `cursor=<nextCursor>`.',
+          querystring: AuditListQuery,
+          response: {
+            200: Type.Object({
+              audits: Type.Array(AuditSummary),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const auth = req.auth as NonNullable<typeof req.auth>;
+        const q = req.query;
+        const limit = pageSize(q.limit);
+        const filter: Parameters<typeof listAudits>[2] = { limit: limit + 1 };
+        if (q.domain) filter.domain = domainFrom(q.domain);
+        if (q.status) filter.status = q.status;
+        if (q.since) filter.since = new Date(q.since);
+        if (q.until) filter.until = new Date(q.until);
+        const after = decodeCursor(q.cursor);
+        if (after) filter.after = after;
+        const rows = await listAudits(ctx.sql, auth.tenantId, filter);
+        const page = rows.slice(0, limit);
+        const last = page.at(-1);
+        return { audits: page.map(auditView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+      },
+    );
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * TypeBox schemas of the API: requests are validated against them and the OpenAPI document is
+ * generated from them.
+ */
+import { Type } from 'typebox';
+
+export const ErrorBody = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
+  { $id: 'Error', description: 'Every error has this shape' },
+);
+
+const DomainName = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  description: 'A domain; Unicode names are converted to punycode',
+});
+const Selector = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', maxLength: 63 });
+const Selectors = Type.Array(Selector, { maxItems: 50, description: 'DKIM selectors to look up' });
+
+export const AuditRequest = Type.Union(
+  [
+    Type.Object({ domain: DomainName, dkimSelectors: Type.Optional(Selectors) }, { additionalProperties: false }),
+    Type.Object(
+      {
+        domains: Type.Array(DomainName, { minItems: 1, maxItems: 1000 }),
+        dkimSelectors: Type.Optional(Selectors),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'One domain, or a batch of up to 1000' },
+);
+
+export const AuditStatus = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('running'),
+  Type.Literal('done'),
+  Type.Literal('failed'),
+]);
+
+const Timestamp = Type.String({ format: 'date-time' });
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+const auditFields = {
+  id: Type.String({ format: 'uuid' }),
+  domain: Type.String(),
+  status: AuditStatus,
+  source: Type.String(),
+  createdAt: Timestamp,
+  startedAt: NullableTimestamp,
+  finishedAt: NullableTimestamp,
+  error: Type.Union([Type.String(), Type.Null()]),
+  reportId: Type.Union([Type.String(), Type.Null()]),
+};
+
+export const AuditSummary = Type.Object(auditFields);
+
+export const Report = Type.Object(
+  {
+    schema: Type.Literal('mailaudit.report/1'),
+    domain: Type.String(),
+    startedAt: Type.String(),
+    durationMs: Type.Integer(),
+    score: Type.Integer({ minimum: 0, maximum: 100 }),
+    grade: Type.String(),
+    categories: Type.Array(Type.Object({ id: Type.String(), score: Type.Integer(), status: Type.String() })),
+    findings: Type.Array(
+      Type.Object({
+        code: Type.String(),
+        severity: Type.String(),
+        category: Type.String(),
+        subject: Type.String(),
+        message: Type.String(),
+        params: Type.Record(Type.String(), Type.Unknown()),
+        fix: Type.Optional(Type.Object({ type: Type.String(), name: Type.String(), value: Type.String() })),
+      }),
+    ),
+    evidence: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: true, description: 'The report of CONTRACT.md section 2 (schema mailaudit.report/1)' },
+);
+
+export const AuditWithReport = Type.Object({ ...auditFields, report: Type.Union([Report, Type.Null()]) });
+
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+export const DomainParams = Type.Object({ domain: DomainName });
+
+const Limit = Type.String({ pattern: '^[0-9]{1,4}$', description: 'Page size, 1 to 500 (default 50)' });
+const Cursor = Type.String({ maxLength: 200, description: 'nextCursor of the previous page' });
+
+export const AuditListQuery = Type.Object(
+  {
+    domain: Type.Optional(DomainName),
+    status: Type.Optional(AuditStatus),
+    since: Type.Optional(Timestamp),
+    until: Type.Optional(Timestamp),
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+  },
+  { additionalProperties: false },
+);
+
+export const PageQuery = Type.Object(
+  { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
+  { additionalProperties: false },
+);
+
+const Email = Type.String({ pattern: '^[^@\\s]{1,64}@[^@\\s]{1,253}$', maxLength: 320 });
+
+export const DomainBody = Type.Object(
+  {
+    nightly: Type.Optional(Type.Boolean({ description: 'Audit every night (default true)' })),
+    recipients: Type.Optional(Type.Array(Email, { maxItems: 50, description: 'Who gets the nightly summary' })),
+    dkimSelectors: Type.Optional(Selectors),
+    extraHosts: Type.Optional(Type.Array(DomainName, { maxItems: 20, description: 'More mail hosts to probe' })),
+  },
+  { additionalProperties: false },
+);
+
+export const DomainView = Type.Object({
+  domain: Type.String(),
+  nightly: Type.Boolean(),
+  recipients: Type.Array(Type.String()),
+  dkimSelectors: Type.Array(Type.String()),
+  extraHosts: Type.Array(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const ReportSummary = Type.Object({
+  id: Type.String(),
+  auditId: Type.String(),
+  domain: Type.String(),
+  score: Type.Integer(),
+  grade: Type.String(),
+  scoringVersion: Type.Integer(),
+  createdAt: Timestamp,
+});
+
+export const DiffQuery = Type.Object(
+  { from: Type.Optional(Type.String({ format: 'uuid' })), to: Type.Optional(Type.String({ format: 'uuid' })) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,27 @@
+/**
+ * `mailaudit serve`: the API process. Stops accepting on SIGTERM/SIGINT and closes its
+ * connections once in-flight requests are answered.
+ */
+import { buildApp } from './app.js';
+import type { ApiConfig } from './config.js';
+import { createContext } from './context.js';
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: ApiConfig): Promise<ApiServer> {
+  const ctx = createContext(config);
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    async close() {
+      await app.close();
+      await ctx.close();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export { ConfigError, readEnv, toConfig, type WorkerConfig, type WorkerEnv } from './config.js';
+export { createWorkerContext, type WorkerContext } from './context.js';
+export { processAudit } from './processors/audit.js';
+export { type RunningWorker, startWorker } from './worker.js';

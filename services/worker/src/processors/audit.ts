@@ -1,0 +1,61 @@
+/**
+ * The audit job: take the audit, run the engine, store report, findings and status in one
+ * transaction. Bad input (an audit that does not exist, a name that is not a domain) is
+ * unrecoverable; anything else is thrown to be retried with backoff.
+ */
+import { type AuditOptions, auditDomain, InvalidDomainError, type Report } from '@mailaudit/engine';
+import type { AuditJob } from '@mailaudit/queue';
+import { recordAuditOutcome } from '@mailaudit/queue';
+import { completeAudit, failAudit, getAudit, markRunning } from '@mailaudit/store';
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { WorkerContext } from '../context.js';
+
+function probeOutcomes(report: Report): Record<string, number> {
+  const ports = ((report.evidence.transport as { ports?: { state: string }[] } | undefined)?.ports ?? []) as {
+    state: string;
+  }[];
+  const out: Record<string, number> = {};
+  for (const p of ports) out[p.state] = (out[p.state] ?? 0) + 1;
+  return out;
+}
+
+export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Promise<string> {
+  const { auditId } = job.data;
+  if (typeof auditId !== 'string' || !/^[0-9a-f-]{36}$/.test(auditId))
+    throw new UnrecoverableError('job without a valid auditId');
+  const audit = await markRunning(ctx.sql, auditId);
+  if (!audit) {
+    const existing = await getAudit(ctx.sql, null, auditId);
+    // The API queues the job inside the transaction that stores the audit: the row may not be
+    // committed yet. Retried with backoff; a row that never appears (rolled back) ends the job.
+    if (!existing) throw new Error(`audit ${auditId} not found (yet)`);
+    return `audit ${auditId} already ${existing.status}`;
+  }
+  const c = ctx.config;
+  const options: AuditOptions = {
+    allowPrivateTargets: c.allowPrivateTargets,
+    timeoutMs: c.auditTimeoutMs,
+  };
+  const selectors = audit.options.dkimSelectors?.length ? audit.options.dkimSelectors : c.dkimSelectors;
+  if (selectors) options.dkimSelectors = selectors;
+  if (c.ipBlocklists) options.ipBlocklists = c.ipBlocklists;
+  if (c.domainBlocklists) options.domainBlocklists = c.domainBlocklists;
+  let report: Report;
+  try {
+    report = await auditDomain(audit.domain, options, ctx.auditDeps);
+  } catch (err) {
+    if (err instanceof InvalidDomainError) {
+      await failAudit(ctx.sql, auditId, err.message);
+      throw new UnrecoverableError(err.message);
+    }
+    throw err;
+  }
+  const reportId = await ctx.sql.begin((tx) => completeAudit(tx, audit, report as never));
+  await recordAuditOutcome(ctx.redis, c.redisPrefix, {
+    status: 'done',
+    durationMs: report.durationMs,
+    dnsQueries: (report.evidence.dns as { queries?: number } | undefined)?.queries ?? 0,
+    probes: probeOutcomes(report),
+  }).catch(() => {});
+  return reportId ? `report ${reportId}` : 'report already stored';
+}

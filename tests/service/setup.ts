@@ -1,0 +1,114 @@
+/**
+ * A service under test against the real Postgres and Redis: its own schema and its own Redis key
+ * prefix per test file, migrations applied, tenants and keys created through the store.
+ */
+import { randomBytes } from 'node:crypto';
+import { type ApiConfig, type ApiContext, type App, buildApp, createContext } from '@mailaudit/api';
+import type { LabInfo } from '@mailaudit/lab';
+import { createApiKey, createSql, createTenant, migrate, type Scope, type Sql } from '@mailaudit/store';
+import { type RunningWorker, startWorker, type WorkerConfig, toConfig as workerConfig } from '@mailaudit/worker';
+
+export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestService {
+  schema: string;
+  prefix: string;
+  sql: Sql;
+  ctx: ApiContext;
+  app: App;
+  apiConfig: ApiConfig;
+  workerConfig: WorkerConfig;
+  workerEnv: Record<string, string>;
+  tenant(name?: string): Promise<{ id: string; key(scopes?: Scope[]): Promise<string> }>;
+  startWorker(overrides?: Partial<WorkerConfig>): Promise<RunningWorker>;
+  close(): Promise<void>;
+}
+
+export async function createTestService(
+  lab: LabInfo,
+  opts: { redisUrl?: string; rateLimitPerMinute?: number } = {},
+): Promise<TestService> {
+  const schema = `t_${randomBytes(5).toString('hex')}`;
+  const prefix = `test:${schema}`;
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const admin = createSql(DATABASE_URL, { max: 1 });
+  await admin`create schema ${admin(schema)}`;
+  await admin.end();
+  const sql = createSql(DATABASE_URL, { schema });
+  await migrate(sql);
+  const apiConfig: ApiConfig = {
+    databaseUrl: DATABASE_URL,
+    databaseSchema: schema,
+    redisUrl,
+    redisPrefix: prefix,
+    port: 0,
+    host: '127.0.0.1',
+    publicUrl: 'http://api.test',
+    rateLimitPerMinute: opts.rateLimitPerMinute ?? 10_000,
+    bodyLimit: 262_144,
+    logLevel: 'silent',
+  };
+  const workerEnv: Record<string, string> = {
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    MAILAUDIT_RESOLVERS: lab.resolver,
+    MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+    MAILAUDIT_CA_FILE: lab.caFile,
+    MAILAUDIT_IP_BLOCKLISTS: lab.ipBlocklists.join(','),
+    MAILAUDIT_DOMAIN_BLOCKLISTS: lab.domainBlocklists.join(','),
+    LOG_LEVEL: process.env.TEST_WORKER_LOG ?? 'silent',
+    WORKER_LOCK_MS: '3000',
+    SWEEP_INTERVAL_MS: '1000',
+    SWEEP_AFTER_MS: '4000',
+  };
+  const wc = workerConfig(workerEnv);
+  const ctx = createContext(apiConfig, { sql });
+  const app = await buildApp(ctx);
+  const workers: RunningWorker[] = [];
+  return {
+    schema,
+    prefix,
+    sql,
+    ctx,
+    app,
+    apiConfig,
+    workerConfig: wc,
+    workerEnv,
+    async tenant(name = 'tenant') {
+      const t = await createTenant(sql, name);
+      return {
+        id: t.id,
+        key: async (scopes: Scope[] = ['read', 'audit', 'admin']) => (await createApiKey(sql, t.id, scopes)).key,
+      };
+    },
+    async startWorker(overrides = {}) {
+      const w = await startWorker({ ...wc, ...overrides });
+      workers.push(w);
+      return w;
+    },
+    async close() {
+      for (const w of workers) await w.close().catch(() => {});
+      await app.close();
+      const keys = await ctx.redis.keys(`${prefix}:*`).catch(() => [] as string[]);
+      if (keys.length) await ctx.redis.del(...keys).catch(() => {});
+      await ctx.close();
+      const cleanup = createSql(DATABASE_URL, { max: 1 });
+      await cleanup`drop schema ${cleanup(schema)} cascade`;
+      await cleanup.end();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `ms`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
