@@ -63,6 +63,13 @@ async function checkSmtp(h: Host): Promise<void> {
       assert.equal(await tryConnect(h.address, port), 'ECONNREFUSED', `${where}:${port}`);
     return;
   }
+  if (h.smtp === 'slow') {
+    const t0 = Date.now();
+    const c = await LineClient.open(h.address, 25, 'smtp');
+    assert.ok(Date.now() - t0 >= 3500, `${where}: the greeting should come late`);
+    c.close();
+    return;
+  }
   const { client, ehlo } = await smtpEhlo(h, 25);
   assert.match(ehlo, /^250[ -]/m, where);
   if (h.smtp === 'nostarttls') {

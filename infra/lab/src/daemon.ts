@@ -17,6 +17,7 @@ export interface DaemonSpec {
 }
 
 const MAX_LINE = 4096;
+const SLOW_GREETING_MS = 4000;
 
 function listen(server: Server | SMTPServer, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -45,6 +46,10 @@ function smtpServer(h: DaemonSpec['smtp'][number], port: 25 | 465 | 587): SMTPSe
     // No reverse lookup of clients: it would ask the system resolver, off the lab.
     disableReverseLookup: true,
     socketTimeout: 30_000,
+    onConnect(_session, callback) {
+      if (h.profile === 'slow') setTimeout(() => callback(), SLOW_GREETING_MS);
+      else callback();
+    },
     onData(stream, _session, callback) {
       stream.resume();
       stream.on('end', () => callback(new Error('550 the mailaudit lab accepts no mail')));
@@ -95,7 +100,7 @@ async function main(specFile: string): Promise<void> {
       for (const port of [25, 465] as const) starts.push(listen(badTlsServer(h, port), port, h.address));
       continue;
     }
-    const ports = h.profile === 'good' ? ([25, 465, 587] as const) : ([25] as const);
+    const ports = h.profile === 'good' || h.profile === 'slow' ? ([25, 465, 587] as const) : ([25] as const);
     for (const port of ports) starts.push(listen(smtpServer(h, port), port, h.address));
   }
 

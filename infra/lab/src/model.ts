@@ -56,7 +56,9 @@ export type SmtpProfile =
   /** 25 only, no STARTTLS offered. */
   | 'nostarttls'
   /** 25 offers STARTTLS and 465 listens, but the server answers the TLS handshake with garbage. */
-  | 'badtls';
+  | 'badtls'
+  /** Like good, but every greeting comes 4 seconds late (within probe timeouts): slow audits for service tests. */
+  | 'slow';
 
 export type CertKind =
   /** Signed by the lab CA, valid for a year, names the host. */

@@ -479,6 +479,13 @@ function scenarios(): Fragment {
     ),
   );
 
+  add(
+    scenario('slow-smtp.test', 'the MX greets 4 seconds late, within probe timeouts: a slow audit, nothing wrong', [], {
+      mx: ['mx.slow-smtp.test'],
+      hosts: [{ name: 'mx.slow-smtp.test', smtp: 'slow' }],
+    }),
+  );
+
   // Transport: IMAP and POP3 (Dovecot)
   add(
     scenario(
