@@ -48,6 +48,7 @@ export async function createTestService(
     rateLimitPerMinute: opts.rateLimitPerMinute ?? 10_000,
     bodyLimit: 262_144,
     logLevel: 'silent',
+    allowPrivateTargets: true,
   };
   const workerEnv: Record<string, string> = {
     DATABASE_URL,

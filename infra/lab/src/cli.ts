@@ -10,6 +10,9 @@ function usage(): never {
   process.exit(2);
 }
 
+// A closed pipe (`lab:scenarios | head`) is not an error of the lab.
+process.stdout.on('error', () => {});
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const log = (line: string) => console.log(line);

@@ -9,6 +9,7 @@ export {
   type LabState,
   labDir,
   REQUIRED_BINARIES,
+  setVariant,
   status,
   up,
 } from './lab.js';
@@ -21,6 +22,7 @@ export {
   DOMAIN_BLOCKLIST,
   GOOD_MX,
   IP_BLOCKLIST,
+  type LabVariant,
   MAILHOST_ZONE,
   stsPolicy,
 } from './scenarios.js';

@@ -17,7 +17,7 @@ import { dovecotConf, knotConf, unboundConf } from './configs.js';
 import type { DaemonSpec } from './daemon.js';
 import { labQuery } from './dnsq.js';
 import type { LabModel, Materials } from './model.js';
-import { buildModel, DOMAIN_BLOCKLIST, IP_BLOCKLIST } from './scenarios.js';
+import { buildModel, DOMAIN_BLOCKLIST, IP_BLOCKLIST, type LabVariant, VARIANT_ZONES } from './scenarios.js';
 import { buildZones } from './zones.js';
 
 /** Debian packages the lab runs (see install-deps.sh). */
@@ -399,6 +399,29 @@ export async function ensureLab(opts: LabOptions = {}): Promise<LabInfo> {
     return await up({ ...opts, dir });
   } finally {
     rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Switches the running lab to a variant (scenarios.ts, LabVariant): rewrites the zones it changes
+ * and has Knot reload them. Answers change through the resolver once its cache expires (10 s at
+ * most).
+ */
+export async function setVariant(variant: LabVariant, opts: LabOptions = {}): Promise<void> {
+  const dir = labDir(opts);
+  const state = readState(dir);
+  if (!state) throw new Error('lab: not running');
+  const model = buildModel(state.bulk, variant);
+  const dkim = dkimMaterial();
+  const materials: Materials = {
+    dkimKey: dkim,
+    spkiSha256: () => {
+      throw new Error('lab: variant zones carry no TLSA');
+    },
+  };
+  buildZones(model, materials, dir, new Date(), new Set(VARIANT_ZONES));
+  for (const zone of VARIANT_ZONES) {
+    execFileSync('knotc', ['-c', join(dir, 'knot', 'knot.conf'), 'zone-reload', `${zone}.`], { stdio: 'pipe' });
   }
 }
 

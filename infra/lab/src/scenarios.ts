@@ -143,7 +143,12 @@ function accessHost(domain: string, access: HostSpec['access'], cert: HostSpec['
   return { name: `imap.${domain}`, access, cert };
 }
 
-function scenarios(): Fragment {
+/** States the lab can switch between while running (setVariant), for tests of what changes overnight. */
+export type LabVariant = 'base' | 'regressed';
+/** Zones a variant rewrites (unsigned, so that no key changes). */
+export const VARIANT_ZONES: readonly string[] = ['nightly-regress.test', 'dnsbl.test'];
+
+function scenarios(variant: LabVariant): Fragment {
   const all = emptyFragment();
   const add = (f: Fragment): void => merge(all, f);
 
@@ -479,6 +484,21 @@ function scenarios(): Fragment {
     ),
   );
 
+  // A domain whose records change while the lab runs: `regressed` opens its SPF to +all and lists
+  // it on the domain blocklist, as a night that goes wrong.
+  add(
+    scenario(
+      'nightly-regress.test',
+      'changes overnight (lab variant "regressed": SPF +all, domain blocklisted)',
+      ['dnssec.unsigned'],
+      {
+        zone: { dnssec: 'unsigned' },
+        spf: [variant === 'regressed' ? 'v=spf1 mx +all' : 'v=spf1 mx -all'],
+      },
+    ),
+  );
+  if (variant === 'regressed') all.listedDomains.push('nightly-regress.test');
+
   add(
     scenario('slow-smtp.test', 'the MX greets 4 seconds late, within probe timeouts: a slow audit, nothing wrong', [], {
       mx: ['mx.slow-smtp.test'],
@@ -612,10 +632,10 @@ function bulk(count: number): Fragment {
  * The whole lab. Addresses of hosts declared without one are allocated in 127.20.1.0/24, after
  * the fixed ones, in declaration order.
  */
-export function buildModel(bulkCount = 0): LabModel {
+export function buildModel(bulkCount = 0, variant: LabVariant = 'base'): LabModel {
   const all = emptyFragment();
   merge(all, infrastructure());
-  merge(all, scenarios());
+  merge(all, scenarios(variant));
   merge(all, bulk(bulkCount));
 
   const used = new Set(all.hosts.flatMap((h) => (h.address ? [h.address] : [])));

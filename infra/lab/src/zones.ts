@@ -148,7 +148,13 @@ function tamper(file: string, name: string, type: string): void {
 }
 
 /** Writes every zone file under `dir` and signs the signed ones, children before parents. */
-export function buildZones(model: LabModel, m: Materials, dir: string, now: Date): ZoneBuild {
+export function buildZones(
+  model: LabModel,
+  m: Materials,
+  dir: string,
+  now: Date,
+  only?: ReadonlySet<string>,
+): ZoneBuild {
   const zonesDir = join(dir, 'zones');
   const keyDir = join(dir, 'keys');
   mkdirSync(zonesDir, { recursive: true });
@@ -172,10 +178,14 @@ export function buildZones(model: LabModel, m: Materials, dir: string, now: Date
 
   const dsOf = new Map<string, string>();
   const built: BuiltZone[] = [];
+  const serial = Math.floor(now.getTime() / 1000);
   for (const z of [...served].sort((a, b) => depth(b.apex) - depth(a.apex))) {
+    if (only && !only.has(z.apex)) continue;
+    if (only && (z.dnssec ?? 'signed') !== 'unsigned')
+      throw new Error(`lab: only unsigned zones are rewritten in place, not ${z.apex}`);
     const lines = [
       `$TTL ${DEFAULT_TTL}`,
-      `${fqdn(z.apex)}\t${DEFAULT_TTL}\tIN\tSOA\t${NS_NAME}. hostmaster.${z.apex === '.' ? 'test' : z.apex}. 1 3600 600 86400 ${DEFAULT_TTL}`,
+      `${fqdn(z.apex)}\t${DEFAULT_TTL}\tIN\tSOA\t${NS_NAME}. hostmaster.${z.apex === '.' ? 'test' : z.apex}. ${serial} 3600 600 86400 ${DEFAULT_TTL}`,
       `${fqdn(z.apex)}\t${DEFAULT_TTL}\tIN\tNS\t${NS_NAME}.`,
     ];
     // Delegations to the zones directly below this one.
@@ -211,6 +221,7 @@ export function buildZones(model: LabModel, m: Materials, dir: string, now: Date
     built.push({ apex: z.apex, file: signedFile, signed: true });
   }
   const testDs = dsOf.get('test');
+  if (only) return { zones: built, trustAnchor: '' };
   if (!testDs) throw new Error('lab: the test. zone was not signed');
   return { zones: built, trustAnchor: `test. DS ${testDs}` };
 }

@@ -14,7 +14,7 @@ import {
   SCOPES,
   type Scope,
 } from '@mailaudit/store';
-import { startWorker, toConfig as workerConfig, readEnv as workerEnv } from '@mailaudit/worker';
+import { runNightly, startWorker, toConfig as workerConfig, readEnv as workerEnv } from '@mailaudit/worker';
 import type { Command } from 'commander';
 import type { Io } from './main.js';
 
@@ -136,6 +136,53 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
             return done ? 0 : 1;
           } finally {
             await sql.end({ timeout: 5 });
+          }
+        })(),
+      ),
+    );
+
+  program
+    .command('nightly')
+    .description('nightly cycles')
+    .command('run')
+    .description("run a tenant's nightly cycle now (audits, diffs, summary email, webhooks) and exit when it is done")
+    .requiredOption('--tenant <id>', 'the tenant')
+    .option('--timeout <seconds>', 'give up after this long (default 3600)')
+    .action((flags: { tenant: string; timeout?: string }) =>
+      run(
+        (async () => {
+          if (!/^[0-9a-f-]{36}$/i.test(flags.tenant)) throw new UsageError('--tenant: not a tenant id');
+          const seconds = flags.timeout === undefined ? 3600 : Number(flags.timeout);
+          if (!Number.isInteger(seconds) || seconds < 1) throw new UsageError('--timeout: a whole number of seconds');
+          const w = await startWorker(workerConfig(workerEnv(io.env)));
+          try {
+            const { sql } = w.ctx;
+            if (!(await getTenant(sql, flags.tenant))) throw new UsageError(`--tenant: no tenant ${flags.tenant}`);
+            const r = await runNightly(w.ctx, { tenantId: flags.tenant, trigger: 'command' });
+            if (!r) throw new Error('the run could not be started');
+            const deadline = Date.now() + seconds * 1000;
+            // Done when the run is finished and its emails and webhook deliveries are no longer pending.
+            for (;;) {
+              const [state] = await sql<{ status: string; emails: number; deliveries: number }[]>`
+                select (select status from nightly_runs where id = ${r.id}) as status,
+                  (select count(*)::int from emails where nightly_run_id = ${r.id} and status = 'pending') as emails,
+                  (select count(*)::int from webhook_deliveries where tenant_id = ${flags.tenant} and status = 'pending'
+                     and created_at >= ${r.startedAt}) as deliveries`;
+              if (state?.status === 'done' && state.emails === 0 && state.deliveries === 0) break;
+              if (Date.now() > deadline) throw new Error(`not done after ${seconds} s (run ${r.id})`);
+              await new Promise((res) => setTimeout(res, 500));
+            }
+            const [sum] = await sql<{ audits: number; failed: number; sent: number; failedEmails: number }[]>`
+              select (select count(*)::int from audits where nightly_run_id = ${r.id}) as audits,
+                (select count(*)::int from audits where nightly_run_id = ${r.id} and status = 'failed') as failed,
+                (select count(*)::int from emails where nightly_run_id = ${r.id} and status = 'sent') as sent,
+                (select count(*)::int from emails where nightly_run_id = ${r.id} and status = 'failed') as "failedEmails"`;
+            io.stdout.write(
+              `nightly run ${r.id}: ${sum?.audits} audits (${sum?.failed} failed), ${sum?.sent} emails sent, ${sum?.failedEmails} failed\n`,
+            );
+            return 0;
+          } finally {
+            await w.close();
           }
         })(),
       ),

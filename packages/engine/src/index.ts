@@ -10,6 +10,14 @@ export type { RecordOf, RRType } from './dns/records.js';
 export { type DnsAnswer, type DnsStatus, parseServer, Resolver, type ResolverOptions } from './dns/resolver.js';
 export { InvalidDomainError, normalizeDomain } from './domain-name.js';
 export { isPublicAddress, reservedRange, reverseName } from './net/address.js';
-export { AddressLimiter, type Connector, GuardError, netConnector, ProbeCache, TrustStore } from './probes/index.js';
+export {
+  AddressLimiter,
+  type Connector,
+  GuardError,
+  guardAddress,
+  netConnector,
+  ProbeCache,
+  TrustStore,
+} from './probes/index.js';
 export { SCORING_VERSION } from './scoring.js';
 export * from './types.js';

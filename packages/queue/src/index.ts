@@ -53,10 +53,64 @@ export const AUDIT_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 86_400 },
 } as const;
 
-export async function enqueueAudits(queue: Queue<AuditJob>, auditIds: string[]): Promise<void> {
+/** Queues audits; `delayMs` (by position) spreads a nightly cycle over its window. */
+export async function enqueueAudits(
+  queue: Queue<AuditJob>,
+  auditIds: string[],
+  delayMs?: (i: number) => number,
+): Promise<void> {
   if (auditIds.length === 0) return;
   await queue.addBulk(
-    auditIds.map((auditId) => ({ name: 'audit', data: { auditId }, opts: { ...AUDIT_JOB_OPTIONS, jobId: auditId } })),
+    auditIds.map((auditId, i) => ({
+      name: 'audit',
+      data: { auditId },
+      opts: { ...AUDIT_JOB_OPTIONS, jobId: auditId, ...(delayMs ? { delay: delayMs(i) } : {}) },
+    })),
+  );
+}
+
+/** Nightly cycles, their completion, summary emails and webhook deliveries. */
+export const TASK_QUEUE = 'tasks';
+
+export type TaskJob =
+  | { kind: 'nightly'; tenantId: string; trigger: 'schedule' | 'api' | 'command'; at?: string }
+  | { kind: 'nightly-finish'; runId: string }
+  | { kind: 'email'; emailId: string }
+  | { kind: 'webhook'; deliveryId: string };
+
+export function taskQueue(connection: Redis, prefix: string): Queue<TaskJob> {
+  return new Queue<TaskJob>(TASK_QUEUE, { connection, prefix });
+}
+
+/** Sends and deliveries are retried with backoff: 5 s, 10 s, 20 s, 40 s, 80 s, 160 s. */
+export const NOTIFY_JOB_OPTIONS = {
+  attempts: 7,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: { age: 86_400, count: 10_000 },
+  removeOnFail: { age: 7 * 86_400 },
+} as const;
+
+export function nightlySchedulerId(tenantId: string): string {
+  return `nightly:${tenantId}`;
+}
+
+/**
+ * One BullMQ job scheduler per tenant, at its hour in its time zone: upserting it from several
+ * processes keeps one schedule, and each night's run is started once (nightly_runs is unique per
+ * tenant and night).
+ */
+export async function scheduleNightly(
+  queue: Queue<TaskJob>,
+  t: { id: string; nightlyHour: number; timezone: string },
+): Promise<void> {
+  await queue.upsertJobScheduler(
+    nightlySchedulerId(t.id),
+    { pattern: `0 0 ${t.nightlyHour} * * *`, tz: t.timezone },
+    {
+      name: 'nightly',
+      data: { kind: 'nightly', tenantId: t.id, trigger: 'schedule' },
+      opts: { removeOnComplete: 100, removeOnFail: 100 },
+    },
   );
 }
 

@@ -1,2 +1,3 @@
 export { diffReports, type ReportDiff, type ReportLike } from './diff.js';
+export { renderListingAlert, renderSummary, type Summary, type SummaryDomain } from './summary.js';
 export { renderText, type TextOptions } from './text.js';

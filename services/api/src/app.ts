@@ -13,6 +13,7 @@ import { AppError, errors } from './errors.js';
 import { auditRoutes } from './routes/audits.js';
 import { domainRoutes } from './routes/domains.js';
 import { healthRoutes } from './routes/health.js';
+import { nightlyRoutes } from './routes/nightly.js';
 import { ErrorBody } from './schemas.js';
 
 declare module 'fastify' {
@@ -131,5 +132,6 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(auditRoutes(ctx), { prefix: '/v1' });
   await app.register(domainRoutes(ctx), { prefix: '/v1' });
+  await app.register(nightlyRoutes(ctx), { prefix: '/v1' });
   return app as unknown as App;
 }

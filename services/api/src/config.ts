@@ -13,6 +13,7 @@ export interface ApiEnv {
   RATE_LIMIT_PER_MINUTE?: string;
   BODY_LIMIT_BYTES?: string;
   LOG_LEVEL?: string;
+  MAILAUDIT_ALLOW_PRIVATE_TARGETS?: string;
 }
 
 export interface ApiConfig {
@@ -34,6 +35,8 @@ export interface ApiConfig {
   bodyLimit: number;
   /** pino level, or 'silent'. @default 'info' */
   logLevel: string;
+  /** Webhook URLs may name private addresses (MAILAUDIT_ALLOW_PRIVATE_TARGETS=1). @default false */
+  allowPrivateTargets: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +53,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
     'RATE_LIMIT_PER_MINUTE',
     'BODY_LIMIT_BYTES',
     'LOG_LEVEL',
+    'MAILAUDIT_ALLOW_PRIVATE_TARGETS',
   ];
   return Object.fromEntries(
     keys.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
@@ -92,5 +96,6 @@ export function toConfig(env: ApiEnv): ApiConfig {
     rateLimitPerMinute: intVar('RATE_LIMIT_PER_MINUTE', env.RATE_LIMIT_PER_MINUTE, 600, 1, 1_000_000),
     bodyLimit: intVar('BODY_LIMIT_BYTES', env.BODY_LIMIT_BYTES, 262_144, 1024, 16 * 2 ** 20),
     logLevel: env.LOG_LEVEL ?? 'info',
+    allowPrivateTargets: env.MAILAUDIT_ALLOW_PRIVATE_TARGETS === '1',
   };
 }

@@ -2,7 +2,7 @@
  * The API process's composition root: one postgres.js instance, one producer Redis connection,
  * the audit queue. Tests pass overrides instead of patching modules.
  */
-import { type AuditJob, auditQueue, producerConnection } from '@mailaudit/queue';
+import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -13,6 +13,7 @@ export interface ApiContext {
   sql: Sql;
   redis: Redis;
   queue: Queue<AuditJob>;
+  tasks: Queue<TaskJob>;
   close(): Promise<void>;
 }
 
@@ -24,13 +25,16 @@ export function createContext(
   const redis = overrides.redis ?? producerConnection(config.redisUrl);
   redis.on('error', () => {});
   const queue = overrides.queue ?? auditQueue(redis, config.redisPrefix);
+  const tasks = overrides.tasks ?? taskQueue(redis, config.redisPrefix);
   return {
     config,
     sql,
     redis,
     queue,
+    tasks,
     async close() {
       await queue.close().catch(() => {});
+      await tasks.close().catch(() => {});
       redis.disconnect();
       await sql.end({ timeout: 5 });
     },

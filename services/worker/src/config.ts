@@ -32,6 +32,12 @@ export interface WorkerConfig {
   allowPrivateTargets: boolean;
   /** pino-like level for the worker's log lines, or 'silent'. @default 'info' */
   logLevel: string;
+  /** Base of the links in emails. @default 'http://127.0.0.1:3000' */
+  publicUrl: string;
+  /** nodemailer transport URL for summaries and alerts; unset: emails are recorded, not sent. */
+  smtpUrl?: string;
+  /** @default 'mailaudit@localhost' */
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +59,9 @@ const KEYS = [
   'MAILAUDIT_CA_FILE',
   'MAILAUDIT_ALLOW_PRIVATE_TARGETS',
   'LOG_LEVEL',
+  'PUBLIC_URL',
+  'SMTP_URL',
+  'MAIL_FROM',
 ] as const;
 export type WorkerEnv = Partial<Record<(typeof KEYS)[number], string>>;
 
@@ -114,7 +123,17 @@ export function toConfig(env: WorkerEnv): WorkerConfig {
     resolvers,
     allowPrivateTargets: allow === '1',
     logLevel: env.LOG_LEVEL ?? 'info',
+    publicUrl: (env.PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, ''),
+    mailFrom: env.MAIL_FROM ?? 'mailaudit@localhost',
   };
+  if (env.SMTP_URL) {
+    try {
+      new URL(env.SMTP_URL);
+    } catch {
+      throw new ConfigError('SMTP_URL is not a URL (smtp://host:port or smtps://user:pass@host)');
+    }
+    config.smtpUrl = env.SMTP_URL;
+  }
   const selectors = list(env.MAILAUDIT_DKIM_SELECTORS);
   if (selectors) config.dkimSelectors = selectors;
   const ip = zones('MAILAUDIT_IP_BLOCKLISTS', env.MAILAUDIT_IP_BLOCKLISTS);

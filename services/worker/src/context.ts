@@ -1,9 +1,10 @@
 /**
  * The worker process's composition root: sql, Redis, the resolver and what the engine needs.
  */
-import { AddressLimiter, type AuditDeps, ProbeCache, Resolver, TrustStore } from '@mailaudit/engine';
-import { producerConnection } from '@mailaudit/queue';
+import { AddressLimiter, type AuditDeps, type DnsClient, ProbeCache, Resolver, TrustStore } from '@mailaudit/engine';
+import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { WorkerConfig } from './config.js';
 
@@ -13,12 +14,18 @@ export interface WorkerContext {
   /** For metrics and the sweeper's enqueues (fails fast while Redis is away). */
   redis: Redis;
   auditDeps: AuditDeps;
+  /** The clock of nightly cycles and notifications (tests inject one). */
+  now: () => Date;
+  /** Resolves webhook hosts (the audits' resolver). */
+  dns: DnsClient;
+  tasks: Queue<TaskJob>;
+  audits: Queue<AuditJob>;
   close(): Promise<void>;
 }
 
 export function createWorkerContext(
   config: WorkerConfig,
-  overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps'>> = {},
+  overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps' | 'now'>> = {},
 ): WorkerContext {
   const sql =
     overrides.sql ?? createSql(config.databaseUrl, { schema: config.databaseSchema, max: config.concurrency + 4 });
@@ -32,12 +39,20 @@ export function createWorkerContext(
     limiter: new AddressLimiter(4),
     probeCache: new ProbeCache(),
   };
+  const tasks = taskQueue(redis, config.redisPrefix);
+  const audits = auditQueue(redis, config.redisPrefix);
   return {
     config,
     sql,
     redis,
     auditDeps,
+    now: overrides.now ?? (() => new Date()),
+    dns: resolver,
+    tasks,
+    audits,
     async close() {
+      await tasks.close().catch(() => {});
+      await audits.close().catch(() => {});
       resolver.close();
       redis.disconnect();
       await sql.end({ timeout: 5 });

@@ -10,13 +10,18 @@ import {
   type AuditJob,
   auditQueue,
   recordAuditOutcome,
+  scheduleNightly,
+  TASK_QUEUE,
+  type TaskJob,
   workerConnection,
 } from '@mailaudit/queue';
-import { failAudit, staleAudits, touchAudit } from '@mailaudit/store';
-import { type Job, Worker } from 'bullmq';
+import { allSettings, failAudit, staleAudits, touchAudit } from '@mailaudit/store';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import type { WorkerConfig } from './config.js';
 import { createWorkerContext, type WorkerContext } from './context.js';
 import { processAudit } from './processors/audit.js';
+import { finishNightly, runNightly } from './processors/nightly.js';
+import { deliverWebhook, sendEmail } from './processors/notify.js';
 
 export interface RunningWorker {
   ctx: WorkerContext;
@@ -68,6 +73,36 @@ export async function startWorker(config: WorkerConfig, ctx = createWorkerContex
     }
   });
 
+  const taskConnection = workerConnection(config.redisUrl);
+  taskConnection.on('error', () => {});
+  const tasks = new Worker<TaskJob, unknown>(
+    TASK_QUEUE,
+    async (job) => {
+      const data = job.data;
+      switch (data.kind) {
+        case 'nightly':
+          return (await runNightly(ctx, data))?.id ?? 'already run this night';
+        case 'nightly-finish':
+          return finishNightly(ctx, data.runId);
+        case 'email':
+          return sendEmail(ctx, job, data.emailId);
+        case 'webhook':
+          return deliverWebhook(ctx, job, data.deliveryId);
+        default:
+          throw new UnrecoverableError(`unknown task ${(data as { kind?: string }).kind}`);
+      }
+    },
+    { connection: taskConnection, prefix: config.redisPrefix, concurrency: 8, lockDuration: config.lockMs },
+  );
+  tasks.on('error', (err) => log('warn', 'task worker error', { err: err.message }));
+  tasks.on('failed', (job, err) =>
+    log('warn', 'task failed', { kind: job?.data.kind, attempt: job?.attemptsMade, err: err.message }),
+  );
+  // Every tenant's nightly schedule exists (upserting is idempotent across processes).
+  const settings = await allSettings(ctx.sql).catch(() => []);
+  for (const t of settings)
+    await scheduleNightly(ctx.tasks, t).catch((err: Error) => log('warn', 'schedule failed', { err: err.message }));
+
   // The sweeper: Postgres is the record of what was accepted; Redis may have lost it.
   const queue = auditQueue(ctx.redis, config.redisPrefix);
   let sweeping = false;
@@ -102,7 +137,8 @@ export async function startWorker(config: WorkerConfig, ctx = createWorkerContex
     ctx,
     async close() {
       clearInterval(timer);
-      await worker.close();
+      await Promise.all([worker.close(), tasks.close()]);
+      taskConnection.disconnect();
       await queue.close().catch(() => {});
       connection.disconnect();
       await ctx.close();

@@ -20,6 +20,7 @@ export interface AuditRow {
   startedAt: Date | null;
   finishedAt: Date | null;
   reportId: string | null;
+  nightlyRunId: string | null;
   /**
    * Creation time at full precision, for cursors: a Date keeps only milliseconds, and postgres.js
    * serializes a parameter it sees typed as a timestamp through Date (hence the ::text casts).
@@ -31,6 +32,7 @@ const auditColumns = (sql: Tx) => sql`
   a.id, a.tenant_id as "tenantId", a.domain, a.status, a.source, a.options, a.attempts, a.error,
   a.created_at as "createdAt", a.started_at as "startedAt", a.finished_at as "finishedAt",
   (select r.id from reports r where r.audit_id = a.id) as "reportId",
+  a.nightly_run_id as "nightlyRunId",
   (a.created_at at time zone 'UTC')::text as "cursorAt"`;
 
 export async function createAudits(
@@ -38,6 +40,7 @@ export async function createAudits(
   tenantId: string,
   items: { domain: string; options: AuditOptionsRow }[],
   source: 'api' | 'nightly' = 'api',
+  nightlyRunId: string | null = null,
 ): Promise<AuditRow[]> {
   if (items.length === 0) return [];
   const rows = items.map((i) => ({
@@ -45,6 +48,7 @@ export async function createAudits(
     domain: i.domain,
     options: sql.json(i.options as never),
     source,
+    nightly_run_id: nightlyRunId,
   }));
   const inserted = await sql<{ id: string }[]>`insert into audits ${sql(rows as never)} returning id`;
   const ids = inserted.map((r) => r.id);

@@ -9,6 +9,7 @@ import { recordAuditOutcome } from '@mailaudit/queue';
 import { completeAudit, failAudit, getAudit, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { afterAudit } from './nightly.js';
 
 function probeOutcomes(report: Report): Record<string, number> {
   const ports = ((report.evidence.transport as { ports?: { state: string }[] } | undefined)?.ports ?? []) as {
@@ -51,6 +52,7 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     throw err;
   }
   const reportId = await ctx.sql.begin((tx) => completeAudit(tx, audit, report as never));
+  if (reportId) await afterAudit(ctx, audit, reportId, report);
   await recordAuditOutcome(ctx.redis, c.redisPrefix, {
     status: 'done',
     durationMs: report.durationMs,

@@ -1,0 +1,135 @@
+/**
+ * Sending: summary and alert emails through nodemailer over SMTP_URL, webhook deliveries signed
+ * with HMAC-SHA256. Each attempt is recorded; a failure is thrown so that BullMQ retries it with
+ * backoff, and the last one marks the email or delivery failed.
+ */
+import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { GuardError, guardAddress } from '@mailaudit/engine';
+import { getDelivery, getEmail, getSettings, recordDeliveryAttempt, recordEmailAttempt } from '@mailaudit/store';
+import { type Job, UnrecoverableError } from 'bullmq';
+import nodemailer from 'nodemailer';
+import type { WorkerContext } from '../context.js';
+
+const isFinal = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): Promise<string> {
+  const email = await getEmail(ctx.sql, emailId);
+  if (!email) throw new UnrecoverableError(`no email ${emailId}`);
+  if (email.status === 'sent' || email.status === 'skipped') return `already ${email.status}`;
+  if (!ctx.config.smtpUrl) {
+    await recordEmailAttempt(ctx.sql, emailId, { ok: false, error: 'SMTP_URL is not set', final: true });
+    throw new UnrecoverableError('SMTP_URL is not set: the email is recorded, not sent');
+  }
+  const transport = nodemailer.createTransport(ctx.config.smtpUrl, {
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as never);
+  try {
+    await transport.sendMail({
+      from: ctx.config.mailFrom,
+      to: email.recipients.join(', '),
+      subject: email.subject,
+      text: email.textBody,
+      html: email.htmlBody,
+      headers: { 'X-Mailaudit-Email': email.id },
+    });
+    await recordEmailAttempt(ctx.sql, emailId, { ok: true });
+    return 'sent';
+  } catch (err) {
+    await recordEmailAttempt(ctx.sql, emailId, { ok: false, error: (err as Error).message, final: isFinal(job) });
+    throw err;
+  } finally {
+    transport.close();
+  }
+}
+
+/** The signature header value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export function signWebhook(secret: string, timestamp: number, body: string): string {
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+async function resolveChecked(ctx: WorkerContext, host: string): Promise<string> {
+  if (isIP(host)) {
+    guardAddress(host, ctx.config.allowPrivateTargets);
+    return host;
+  }
+  const [a, aaaa] = await Promise.all([ctx.dns.query(host, 'A'), ctx.dns.query(host, 'AAAA')]);
+  const addresses = [...a.records, ...aaaa.records];
+  if (addresses.length === 0) throw new Error(`${host} has no address`);
+  let refused: GuardError | undefined;
+  for (const address of addresses) {
+    try {
+      guardAddress(address, ctx.config.allowPrivateTargets);
+      return address;
+    } catch (err) {
+      refused = err as GuardError;
+    }
+  }
+  throw refused ?? new Error(`${host}: no usable address`);
+}
+
+function post(url: URL, address: string, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const family = isIP(address);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port || (url.protocol === 'https:' ? 443 : 80),
+        path: `${url.pathname}${url.search}`,
+        method: 'POST',
+        agent: false,
+        timeout: 10_000,
+        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
+        // Only the address that passed the guard.
+        lookup: ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+          o?.all ? cb(null, [{ address, family }]) : cb(null, address, family)) as unknown as LookupFunction,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: string): Promise<string> {
+  const d = await getDelivery(ctx.sql, deliveryId);
+  if (!d) throw new UnrecoverableError(`no delivery ${deliveryId}`);
+  if (d.status === 'delivered') return 'already delivered';
+  const settings = await getSettings(ctx.sql, d.tenantId);
+  if (!settings?.webhookSecret) throw new UnrecoverableError('the tenant has no webhook secret');
+  const url = new URL(d.url);
+  const body = JSON.stringify({ id: d.id, ...d.payload });
+  const timestamp = Math.floor(ctx.now().getTime() / 1000);
+  try {
+    const address = await resolveChecked(ctx, url.hostname);
+    const status = await post(url, address, body, {
+      'user-agent': 'mailaudit-webhook',
+      'mailaudit-event': d.event,
+      'mailaudit-delivery': d.id,
+      'mailaudit-signature': signWebhook(settings.webhookSecret, timestamp, body),
+    });
+    if (status < 200 || status >= 300) throw Object.assign(new Error(`HTTP ${status}`), { status });
+    await recordDeliveryAttempt(ctx.sql, d.id, { ok: true, status, final: true });
+    return `delivered (${status})`;
+  } catch (err) {
+    const e = err as Error & { status?: number };
+    const final = isFinal(job) || e instanceof GuardError;
+    await recordDeliveryAttempt(ctx.sql, d.id, {
+      ok: false,
+      ...(e.status ? { status: e.status } : {}),
+      error: e.message,
+      final,
+    });
+    if (e instanceof GuardError) throw new UnrecoverableError(e.message);
+    throw err;
+  }
+}
