@@ -159,6 +159,20 @@ describe('domains, history and diff', () => {
     assert.equal((await call('GET', '/v1/domains/good.test', keyA)).statusCode, 404);
   });
 
+  it("uses a registered domain's DKIM selectors and extra mail hosts in its audits", async () => {
+    const t = await svc.tenant('extra');
+    const key = await t.key();
+    const put = await call('PUT', '/v1/domains/good.test', key, {
+      dkimSelectors: ['nothere'],
+      extraHosts: ['imap.tls-legacy.test'],
+    });
+    assert.equal(put.statusCode, 201);
+    const done = await waitDone((await call('POST', '/v1/audits', key, { domain: 'good.test' })).json().id, key);
+    const codes = done.report.findings.map((f: { code: string; subject: string }) => `${f.code} ${f.subject}`);
+    assert.ok(codes.includes('dkim.missing _domainkey.good.test'), codes.join(', '));
+    assert.ok(codes.includes('tls.version.legacy imap.tls-legacy.test:993'), codes.join(', '));
+  });
+
   it('keeps the history of a domain and diffs two reports', async () => {
     const t = await svc.tenant('history');
     const key = await t.key();

@@ -50,6 +50,8 @@ export interface AuditOptions {
   probes?: boolean;
   /** Deadline of the whole audit. @default 60000 */
   timeoutMs?: number;
+  /** More mail-access hosts to probe on IMAP and POP3 (a provider's shared mailbox server). @default [] */
+  extraHosts?: string[];
 }
 
 export interface AuditDeps {
@@ -186,7 +188,7 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
     const remaining = () => deadlineAt - deps.now().getTime();
     const usableAddress = (a: string) => allowPrivateTargets || isPublicAddress(a);
     const [access, dane] = await Promise.all([
-      discoverAccessHosts(dns.for('transport'), domain, usableAddress),
+      discoverAccessHosts(dns.for('transport'), domain, usableAddress, options.extraHosts ?? []),
       fetchDane(dns.for('transport'), hosts),
     ]);
     const targets = planTargets(hosts, access);

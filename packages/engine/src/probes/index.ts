@@ -82,8 +82,9 @@ export async function discoverAccessHosts(
   dns: DnsClient,
   domain: string,
   usable: (a: string) => boolean,
+  extra: string[] = [],
 ): Promise<AccessHost[]> {
-  const names = new Set(['mail', 'imap', 'pop', 'pop3'].map((p) => `${p}.${domain}`));
+  const names = new Set([...['mail', 'imap', 'pop', 'pop3'].map((p) => `${p}.${domain}`), ...extra]);
   const srv = await Promise.all(
     ['_imap._tcp', '_imaps._tcp', '_pop3._tcp', '_pop3s._tcp'].map((s) => dns.query(`${s}.${domain}`, 'SRV')),
   );

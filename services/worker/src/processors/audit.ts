@@ -6,7 +6,7 @@
 import { type AuditOptions, auditDomain, InvalidDomainError, type Report } from '@mailaudit/engine';
 import type { AuditJob } from '@mailaudit/queue';
 import { recordAuditOutcome } from '@mailaudit/queue';
-import { completeAudit, failAudit, getAudit, markRunning } from '@mailaudit/store';
+import { completeAudit, failAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
 import { afterAudit } from './nightly.js';
@@ -37,8 +37,16 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     allowPrivateTargets: c.allowPrivateTargets,
     timeoutMs: c.auditTimeoutMs,
   };
-  const selectors = audit.options.dkimSelectors?.length ? audit.options.dkimSelectors : c.dkimSelectors;
+  // What the audit asked for, else what the tenant registered for the domain, else the configuration.
+  const registered = await getDomain(ctx.sql, audit.tenantId, audit.domain);
+  const selectors = audit.options.dkimSelectors?.length
+    ? audit.options.dkimSelectors
+    : registered?.dkimSelectors.length
+      ? registered.dkimSelectors
+      : c.dkimSelectors;
   if (selectors) options.dkimSelectors = selectors;
+  const extraHosts = audit.options.extraHosts?.length ? audit.options.extraHosts : registered?.extraHosts;
+  if (extraHosts?.length) options.extraHosts = extraHosts;
   if (c.ipBlocklists) options.ipBlocklists = c.ipBlocklists;
   if (c.domainBlocklists) options.domainBlocklists = c.domainBlocklists;
   let report: Report;
