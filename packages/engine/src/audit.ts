@@ -279,11 +279,7 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
       revoked: k.revoked,
     })),
   };
-  evidence.mtaSts = {
-    records: mtaSts.records,
-    id: mtaSts.id ?? null,
-    policy: probes ? 'not fetched: probes are not implemented yet' : 'not fetched (--no-probes)',
-  };
+  evidence.mtaSts = { records: mtaSts.records, id: mtaSts.id ?? null };
   evidence.tlsRpt = { records: tlsRpt.records };
   evidence.bimi = { records: bimi.records };
   evidence.dnssec = { state: dnssec.state, provenAt: dnssec.provenAt ?? null, bogus: dnssec.bogus ?? null };

@@ -4,6 +4,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 import type { MailHost } from '../checks/mx/index.js';
+import type { Code } from '../codes.js';
 import type { DnsClient } from '../dns/audit-dns.js';
 import { failed } from '../dns/audit-dns.js';
 import type { TlsaRecord } from '../dns/records.js';
@@ -213,51 +214,35 @@ export function evaluateTransport(domain: string, results: PortResult[], dane: D
       r.dialog !== 'protocol_error' &&
       r.dialog !== 'rejected'
     ) {
-      if (r.protocol === 'smtp' && r.port === 25 && r.starttls === false) {
-        out.push(
-          finding(
-            'smtp.starttls.missing',
-            s,
-            `${r.host} does not offer STARTTLS on port 25: mail to it crosses the network in clear.`,
-            p,
-          ),
-        );
-      }
-      if (r.protocol === 'imap' && r.starttls === false) {
-        out.push(
-          finding(
-            'imap.starttls.missing',
-            s,
-            `IMAP on ${s} offers no STARTTLS: mailbox passwords and mail cross the network in clear.`,
-            p,
-          ),
-        );
-      }
-      if (r.protocol === 'imap' && r.loginDisabled === false) {
-        out.push(
-          finding(
-            'imap.plaintext_auth',
-            s,
-            `IMAP on ${s} allows login before TLS (no LOGINDISABLED): passwords can be sent in clear.`,
-            p,
-          ),
-        );
-      }
-      if (r.protocol === 'pop3' && r.starttls === false) {
-        out.push(
-          finding(
-            'pop3.stls.missing',
-            s,
-            `POP3 on ${s} offers no STLS: mailbox passwords and mail cross the network in clear.`,
-            p,
-          ),
-        );
-      }
-      if (r.protocol === 'pop3' && r.userAccepted === true) {
-        out.push(
-          finding('pop3.plaintext_auth', s, `POP3 on ${s} accepts USER before TLS: passwords can be sent in clear.`, p),
-        );
-      }
+      // What each protocol offers before TLS (CONTRACT.md section 3), as [condition, code, message].
+      const rules: [boolean, Code, string][] = [
+        [
+          r.protocol === 'smtp' && r.port === 25 && r.starttls === false,
+          'smtp.starttls.missing',
+          `${r.host} does not offer STARTTLS on port 25: mail to it crosses the network in clear.`,
+        ],
+        [
+          r.protocol === 'imap' && r.starttls === false,
+          'imap.starttls.missing',
+          `IMAP on ${s} offers no STARTTLS: mailbox passwords and mail cross the network in clear.`,
+        ],
+        [
+          r.protocol === 'imap' && r.loginDisabled === false,
+          'imap.plaintext_auth',
+          `IMAP on ${s} allows login before TLS (no LOGINDISABLED): passwords can be sent in clear.`,
+        ],
+        [
+          r.protocol === 'pop3' && r.starttls === false,
+          'pop3.stls.missing',
+          `POP3 on ${s} offers no STLS: mailbox passwords and mail cross the network in clear.`,
+        ],
+        [
+          r.protocol === 'pop3' && r.userAccepted === true,
+          'pop3.plaintext_auth',
+          `POP3 on ${s} accepts USER before TLS: passwords can be sent in clear.`,
+        ],
+      ];
+      for (const [when, code, message] of rules) if (when) out.push(finding(code, s, message, p));
     }
     if (r.tlsError) {
       out.push(

@@ -112,16 +112,7 @@ const changeColumns = (sql: Tx) => sql`
 
 export async function saveChange(
   sql: Tx,
-  c: {
-    tenantId: string;
-    domain: string;
-    reportId: string;
-    previousReportId: string | null;
-    nightlyRunId: string | null;
-    regressed: boolean;
-    changed: boolean;
-    diff: unknown;
-  },
+  c: Omit<ChangeRow, 'id' | 'createdAt' | 'diff'> & { tenantId: string; diff: unknown },
 ): Promise<ChangeRow | undefined> {
   const [row] = await sql<ChangeRow[]>`
     insert into changes (tenant_id, domain, report_id, previous_report_id, nightly_run_id, regressed, changed, diff)
