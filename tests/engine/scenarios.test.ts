@@ -98,6 +98,30 @@ describe('scenario domains through `mailaudit audit --json` with probes', () => 
   });
 });
 
+describe('the command of issue 3, as written: built-in blocklists, no CA file', () => {
+  it('gives every DNS-level scenario exactly its declared codes', async () => {
+    const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets !== false);
+    const run = await runCli([
+      'audit',
+      ...scenarios.map((s) => s.domain),
+      '--json',
+      '--resolver',
+      lab.resolver,
+      '--allow-private-targets',
+      '--no-probes',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const reports = new Map(
+      run.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Report)
+        .map((r) => [r.domain, r]),
+    );
+    for (const s of scenarios) checkScenario(s, reports.get(s.domain));
+  });
+});
+
 describe('scenario domains through `mailaudit audit --json --no-probes`', () => {
   it('each report carries exactly its declared DNS-level codes (with --allow-private-targets)', async () => {
     const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets !== false);

@@ -146,6 +146,11 @@ describe('lab DNS through the resolver', () => {
         assert.match(rdata(txt.answers[0] as LabAnswer['answers'][number]), /Listed by the mailaudit lab/);
       }
     }
+    // The built-in Spamhaus zones are mirrored by the lab, so that default lists work offline too.
+    for (const h of lab.model.hosts.filter((x) => x.dnsbl)) {
+      const mirrored = await ask(`${h.address.split('.').reverse().join('.')}.zen.spamhaus.org`, 'A');
+      assert.equal(mirrored.answers.length, 1, h.address);
+    }
     const testPoint = await ask(`2.0.0.127.${IP_BLOCKLIST}`, 'A');
     assert.deepEqual(testPoint.answers.map(rdata), ['127.0.0.2']);
     for (const d of lab.model.listedDomains) {

@@ -16,6 +16,13 @@ export const MAILHOST_ZONE = 'mailhost.test';
 export const IP_BLOCKLIST = 'zen.dnsbl.test';
 /** Domain blocklist zone served by the lab. */
 export const DOMAIN_BLOCKLIST = 'dbl.dnsbl.test';
+/**
+ * The lab also answers, on its fake root, for the zones of the auditor's built-in Spamhaus lists
+ * with the same entries, so that an audit run with the default lists (no --ip-blocklist) gives the
+ * declared codes too. These names never leave the machine: the lab's resolver asks only the lab.
+ */
+export const MIRRORED_IP_BLOCKLISTS: readonly string[] = [IP_BLOCKLIST, 'zen.spamhaus.org'];
+export const MIRRORED_DOMAIN_BLOCKLISTS: readonly string[] = [DOMAIN_BLOCKLIST, 'dbl.spamhaus.org'];
 /** DKIM selector every good scenario publishes; in the common-selector list audits try. */
 export const DKIM_SELECTOR = 'default';
 
@@ -146,7 +153,7 @@ function accessHost(domain: string, access: HostSpec['access'], cert: HostSpec['
 /** States the lab can switch between while running (setVariant), for tests of what changes overnight. */
 export type LabVariant = 'base' | 'regressed';
 /** Zones a variant rewrites (unsigned, so that no key changes). */
-export const VARIANT_ZONES: readonly string[] = ['nightly-regress.test', 'dnsbl.test'];
+export const VARIANT_ZONES: readonly string[] = ['nightly-regress.test', 'dnsbl.test', 'spamhaus.org'];
 
 function scenarios(variant: LabVariant): Fragment {
   const all = emptyFragment();
@@ -584,13 +591,19 @@ function scenarios(variant: LabVariant): Fragment {
 /** Shared infrastructure: the good mail host, report destinations, blocklists. */
 function infrastructure(): Fragment {
   const f = emptyFragment();
-  f.zones.push({ apex: MAILHOST_ZONE }, { apex: 'dnsbl.test', dnssec: 'unsigned' });
+  f.zones.push(
+    { apex: MAILHOST_ZONE },
+    { apex: 'dnsbl.test', dnssec: 'unsigned' },
+    { apex: 'spamhaus.org', dnssec: 'unsigned' },
+  );
   f.hosts.push({ name: GOOD_MX, smtp: 'good', access: 'good', tlsa: 'match', address: '127.20.1.1' });
   // RFC 5782 section 5: the test point every IP list answers.
   f.records.push(
-    { name: `2.0.0.127.${IP_BLOCKLIST}`, type: 'A', data: '127.0.0.2' },
-    { name: `2.0.0.127.${IP_BLOCKLIST}`, type: 'TXT', data: 'RFC 5782 test point' },
-    { name: `test.${DOMAIN_BLOCKLIST}`, type: 'A', data: '127.0.1.2' },
+    ...MIRRORED_IP_BLOCKLISTS.flatMap((zone): Rec[] => [
+      { name: `2.0.0.127.${zone}`, type: 'A', data: '127.0.0.2' },
+      { name: `2.0.0.127.${zone}`, type: 'TXT', data: 'RFC 5782 test point' },
+    ]),
+    ...MIRRORED_DOMAIN_BLOCKLISTS.map((zone): Rec => ({ name: `test.${zone}`, type: 'A', data: '127.0.1.2' })),
   );
   return f;
 }

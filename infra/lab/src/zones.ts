@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUTH_ADDRESS, BLACKHOLE_ADDRESS, REVERSE_ZONE, reverseName } from './addresses.js';
 import type { LabModel, Materials, Rec, ZoneSpec } from './model.js';
-import { DOMAIN_BLOCKLIST, IP_BLOCKLIST } from './scenarios.js';
+import { MIRRORED_DOMAIN_BLOCKLISTS, MIRRORED_IP_BLOCKLISTS } from './scenarios.js';
 
 /** Nameserver name of every lab zone (its address is glue in the root and data in `test.`). */
 export const NS_NAME = 'ns.test';
@@ -77,8 +77,8 @@ export function derivedRecords(model: LabModel): Rec[] {
         data: (m) => `3 1 1 ${h.tlsa === 'match' ? m.spkiSha256(name) : WRONG_TLSA}`,
       });
     }
-    if (h.dnsbl) {
-      const owner = `${h.address.split('.').reverse().join('.')}.${IP_BLOCKLIST}`;
+    for (const zone of h.dnsbl ? MIRRORED_IP_BLOCKLISTS : []) {
+      const owner = `${h.address.split('.').reverse().join('.')}.${zone}`;
       out.push({ name: owner, type: 'A', data: h.dnsbl === 'listed' ? '127.0.0.2' : '127.255.255.254' });
       if (h.dnsbl === 'listed') {
         out.push({ name: owner, type: 'TXT', data: `Listed by the mailaudit lab: ${h.address} sent lab spam` });
@@ -86,10 +86,12 @@ export function derivedRecords(model: LabModel): Rec[] {
     }
   }
   for (const d of model.listedDomains) {
-    out.push(
-      { name: `${d}.${DOMAIN_BLOCKLIST}`, type: 'A', data: '127.0.1.2' },
-      { name: `${d}.${DOMAIN_BLOCKLIST}`, type: 'TXT', data: `Listed by the mailaudit lab: ${d} in lab spam` },
-    );
+    for (const zone of MIRRORED_DOMAIN_BLOCKLISTS) {
+      out.push(
+        { name: `${d}.${zone}`, type: 'A', data: '127.0.1.2' },
+        { name: `${d}.${zone}`, type: 'TXT', data: `Listed by the mailaudit lab: ${d} in lab spam` },
+      );
+    }
   }
   return out;
 }
