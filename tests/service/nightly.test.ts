@@ -161,6 +161,11 @@ describe('nightly audits, summaries and webhooks', () => {
     await setVariant('regressed');
     await new Promise((r) => setTimeout(r, 11_000)); // the lab resolver caches up to 10 s
     await stopSmtp();
+    // A domain registered during the day is in that night's run.
+    assert.equal(
+      (await api('PUT', '/v1/domains/dkim-short.test', key, { recipients: ['ops@example.test'] })).statusCode,
+      201,
+    );
 
     clock = new Date('2026-12-02T02:00:00Z');
     const run2 = await runNightly((w1 as RunningWorker).ctx, {
@@ -170,6 +175,11 @@ describe('nightly audits, summaries and webhooks', () => {
     });
     assert.ok(run2);
     assert.equal(run2.runKey, '2026-12-02');
+    assert.equal(run2.audits, 0, 'counted below, once created');
+    const [{ audits }] = (await svc.sql<
+      { audits: number }[]
+    >`select audits from nightly_runs where id = ${run2.id}`) as unknown as [{ audits: number }];
+    assert.equal(audits, 4, 'the three domains and the one added during the day');
     // The first send of the summary fails while the server is down; bring it back after that attempt.
     await eventually(
       'a failed first send',
@@ -242,7 +252,7 @@ describe('nightly audits, summaries and webhooks', () => {
     const events = received.map(
       (r) => JSON.parse(r.body) as { event: string; data: { domain: string; regressed?: boolean } },
     );
-    assert.equal(events.filter((e) => e.event === 'audit.completed').length, 6);
+    assert.equal(events.filter((e) => e.event === 'audit.completed').length, 7);
     const changed = events.filter((e) => e.event === 'domain.changed');
     assert.deepEqual(
       changed.map((e) => [e.data.domain, e.data.regressed]),
@@ -250,10 +260,27 @@ describe('nightly audits, summaries and webhooks', () => {
     );
     const log = (await api('GET', '/v1/webhooks/deliveries', key)).json().deliveries;
     assert.ok(log.every((d: { status: string }) => d.status === 'delivered'));
-    const runs = (await api('GET', '/v1/nightly/runs', key)).json().runs;
+    const runs = (await api('GET', '/v1/nightly/runs', key)).json().runs as { night: string; trigger: string }[];
     assert.deepEqual(
-      runs.map((r: { night: string }) => r.night),
+      runs.filter((r) => r.trigger === 'schedule').map((r) => r.night),
       ['2026-12-02', '2026-12-01'],
     );
+
+    // The API starts a cycle too: a run of its own, besides the night's scheduled one.
+    const now = await api('POST', '/v1/nightly/run', key);
+    assert.equal(now.statusCode, 202);
+    const started = await eventually(
+      'the API-started run',
+      async () => {
+        const all = (await api('GET', '/v1/nightly/runs', key)).json().runs as {
+          trigger: string;
+          status: string;
+          audits: number;
+        }[];
+        return all.find((r) => r.trigger === 'api' && r.status === 'done');
+      },
+      90_000,
+    );
+    assert.equal(started.audits, 4);
   });
 });

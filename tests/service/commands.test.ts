@@ -1,0 +1,105 @@
+/**
+ * The service commands of CONTRACT.md section 4, run as a person would: migrate, tenant create,
+ * key create (and revoke), nightly run; against the real Postgres and Redis.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ensureLab, type LabInfo } from '@mailaudit/lab';
+import { authenticate, createSql } from '@mailaudit/store';
+import { SMTPServer } from 'smtp-server';
+import { runCli } from '../helpers/cli.js';
+import { DATABASE_URL, REDIS_URL } from './setup.js';
+
+let lab: LabInfo;
+const schema = `c_${randomBytes(5).toString('hex')}`;
+let env: Record<string, string>;
+let smtp: SMTPServer;
+const delivered: string[] = [];
+
+before(async () => {
+  lab = await ensureLab();
+  smtp = new SMTPServer({
+    authOptional: true,
+    hideSTARTTLS: true,
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, session, cb) {
+      stream.resume();
+      stream.on('end', () => {
+        delivered.push(...session.envelope.rcptTo.map((r) => r.address));
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', () => r()));
+  env = {
+    DATABASE_URL,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL,
+    REDIS_PREFIX: `test:${schema}`,
+    MAILAUDIT_RESOLVERS: lab.resolver,
+    MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+    MAILAUDIT_CA_FILE: lab.caFile,
+    SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
+    LOG_LEVEL: 'silent',
+  };
+});
+
+after(async () => {
+  const sql = createSql(DATABASE_URL, { max: 1 });
+  await sql`drop schema if exists ${sql(schema)} cascade`;
+  await sql.end();
+  await new Promise<void>((r) => smtp.close(() => r()));
+});
+
+describe('service commands', () => {
+  it('migrate applies the migrations once', async () => {
+    const first = await runCli(['migrate'], env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /applied 00001_initial\napplied 00002_nightly/);
+    const again = await runCli(['migrate'], env);
+    assert.equal(again.stdout, 'nothing to apply\n');
+  });
+
+  it('tenant create and key create print JSON; the key works until revoked', async () => {
+    const t = await runCli(['tenant', 'create', 'Example Hosting', '--json'], env);
+    assert.equal(t.code, 0, t.stderr);
+    const { id } = JSON.parse(t.stdout) as { id: string };
+    const k = await runCli(['key', 'create', '--tenant', id, '--scopes', 'read,audit', '--json'], env);
+    assert.equal(k.code, 0, k.stderr);
+    const key = JSON.parse(k.stdout) as { id: string; key: string };
+    assert.match(key.key, /^mk_[0-9a-f]{8}_/);
+    const sql = createSql(DATABASE_URL, { schema, max: 1 });
+    try {
+      assert.deepEqual((await authenticate(sql, key.key))?.scopes, ['read', 'audit']);
+      const [stored] = await sql<{ hash: string }[]>`select hash from api_keys where id = ${key.id}`;
+      assert.ok(stored && !stored.hash.includes(key.key), 'only a hash is stored');
+      assert.equal((await runCli(['key', 'revoke', key.id], env)).code, 0);
+      assert.equal(await authenticate(sql, key.key), undefined);
+    } finally {
+      await sql.end();
+    }
+    const bad = await runCli(['key', 'create', '--tenant', id, '--scopes', 'read,root', '--json'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--scopes: root/);
+    const noDb = await runCli(['migrate'], { ...env, DATABASE_URL: '' });
+    assert.equal(noDb.code, 2);
+  });
+
+  it("nightly run audits a tenant's domains now, sends the summary, and exits when done", async () => {
+    const { id } = JSON.parse((await runCli(['tenant', 'create', 'Nightly', '--json'], env)).stdout) as { id: string };
+    const sql = createSql(DATABASE_URL, { schema, max: 1 });
+    try {
+      for (const d of ['good.test', 'spf-all-pass.test']) {
+        await sql`insert into domains (tenant_id, domain, recipients) values (${id}, ${d}, ${['noc@example.test']})`;
+      }
+    } finally {
+      await sql.end();
+    }
+    const r = await runCli(['nightly', 'run', '--tenant', id, '--timeout', '120'], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /nightly run [0-9a-f-]+: 2 audits \(0 failed\), 1 emails sent, 0 failed/);
+    assert.deepEqual(delivered, ['noc@example.test']);
+  });
+});
