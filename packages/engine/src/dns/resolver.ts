@@ -75,7 +75,8 @@ interface Pending {
   name: string;
   qtype: number;
   server: Server;
-  resolve: (msg: Buffer) => void;
+  /** The parsed answer, or the decoding error of a malformed one. */
+  resolve: (answer: Packet | Error) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -165,12 +166,12 @@ export class Resolver {
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       const server = this.servers[attempt % this.servers.length] as Server;
       try {
-        let msg = await this.udp(server, qname, type, opts);
-        let packet = Packet.parse(msg);
+        const udpAnswer = await this.udp(server, qname, type, opts);
+        if (udpAnswer instanceof Error) throw udpAnswer;
+        let packet = udpAnswer;
         if (packet.header.tc) {
           this.stats.tcpQueries++;
-          msg = await this.tcp(server, qname, type, opts);
-          packet = Packet.parse(msg);
+          packet = Packet.parse(await this.tcp(server, qname, type, opts));
         }
         return this.interpret(qname, type, packet);
       } catch (err) {
@@ -255,24 +256,28 @@ export class Resolver {
     // Only the server asked may answer (RFC 5452 section 9.1); anything else is dropped.
     if (!p || p.server.host !== address || p.server.port !== port) return;
     if ((msg[2] as number) >> 7 !== 1) return;
+    // Parsed once, here: the question must be ours; a malformed answer to our ID from our server
+    // is handed over as its error, to be reported as such.
+    let answer: Packet | Error;
     try {
-      const q = Packet.parse(msg).questions[0];
+      answer = Packet.parse(msg);
+      const q = answer.questions[0];
       if (q && (!sameName(q.name, p.name) || q.type !== p.qtype)) return;
-    } catch {
-      // A malformed answer to our ID from our server: hand it over to be reported as such.
+    } catch (err) {
+      answer = err as Error;
     }
     pending.delete(p.id);
     clearTimeout(p.timer);
-    p.resolve(msg);
+    p.resolve(answer);
   }
 
-  private udp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<Buffer> {
+  private udp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<Packet | Error> {
     if (this.closed) return Promise.reject(new Error('resolver closed'));
     const entry = this.socketFor(server.family);
     let id = randomInt(0, 0x10000);
     while (entry.pending.has(id)) id = randomInt(0, 0x10000);
     const buf = this.encode(id, name, type, opts);
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Packet | Error>((resolve, reject) => {
       const timer = setTimeout(() => {
         entry.pending.delete(id);
         reject(new DnsTimeout());
