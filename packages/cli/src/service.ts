@@ -13,6 +13,7 @@ import {
   revokeApiKey,
   SCOPES,
   type Scope,
+  type Sql,
 } from '@mailaudit/store';
 import { runNightly, startWorker, toConfig as workerConfig, readEnv as workerEnv } from '@mailaudit/worker';
 import type { Command } from 'commander';
@@ -29,10 +30,19 @@ function database(io: Io) {
   return { url, schema };
 }
 
-async function runMigrations(io: Io, quiet = false): Promise<void> {
+/** Runs `fn` with a one-connection sql of the configured database, closed afterwards. */
+async function withDatabase<T>(io: Io, fn: (sql: Sql, schema: string) => Promise<T>): Promise<T> {
   const { url, schema } = database(io);
   const sql = createSql(url, { schema, max: 1 });
   try {
+    return await fn(sql, schema);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+async function runMigrations(io: Io, quiet = false): Promise<void> {
+  await withDatabase(io, async (sql, schema) => {
     if (schema !== 'public') await sql`create schema if not exists ${sql(schema)}`;
     const applied = await migrate(sql);
     if (!quiet) {
@@ -42,9 +52,7 @@ async function runMigrations(io: Io, quiet = false): Promise<void> {
           : 'nothing to apply\n',
       );
     }
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  });
 }
 
 function waitForSignal(): Promise<string> {
@@ -70,15 +78,11 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
       run(
         (async () => {
           if (name.length < 1 || name.length > 200) throw new UsageError('a tenant name has 1 to 200 characters');
-          const { url, schema } = database(io);
-          const sql = createSql(url, { schema, max: 1 });
-          try {
+          return withDatabase(io, async (sql) => {
             const t = await createTenant(sql, name);
             io.stdout.write(flags.json ? `${JSON.stringify({ id: t.id })}\n` : `tenant ${t.id} created\n`);
             return 0;
-          } finally {
-            await sql.end({ timeout: 5 });
-          }
+          });
         })(),
       ),
     );
@@ -104,9 +108,7 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
           if (scopes.length === 0 || bad.length)
             throw new UsageError(`--scopes: ${bad.join(', ') || 'none given'}; use read, audit, admin`);
           if (!/^[0-9a-f-]{36}$/i.test(flags.tenant)) throw new UsageError('--tenant: not a tenant id');
-          const { url, schema } = database(io);
-          const sql = createSql(url, { schema, max: 1 });
-          try {
+          return withDatabase(io, async (sql) => {
             if (!(await getTenant(sql, flags.tenant))) throw new UsageError(`--tenant: no tenant ${flags.tenant}`);
             const k = await createApiKey(sql, flags.tenant, scopes as Scope[]);
             io.stdout.write(
@@ -115,9 +117,7 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
                 : `key ${k.id}: ${k.key}\n(shown this once; only its hash is stored)\n`,
             );
             return 0;
-          } finally {
-            await sql.end({ timeout: 5 });
-          }
+          });
         })(),
       ),
     );
@@ -128,15 +128,11 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
       run(
         (async () => {
           if (!/^[0-9a-f-]{36}$/i.test(id)) throw new UsageError('not a key id');
-          const { url, schema } = database(io);
-          const sql = createSql(url, { schema, max: 1 });
-          try {
+          return withDatabase(io, async (sql) => {
             const done = await revokeApiKey(sql, id);
             io.stdout.write(done ? `key ${id} revoked\n` : `no active key ${id}\n`);
             return done ? 0 : 1;
-          } finally {
-            await sql.end({ timeout: 5 });
-          }
+          });
         })(),
       ),
     );

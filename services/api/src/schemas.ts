@@ -9,6 +9,9 @@ export const ErrorBody = Type.Object(
   { $id: 'Error', description: 'Every error has this shape' },
 );
 
+/** The errors every authenticated route may answer, with the one error shape. */
+export const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
+
 const DomainName = Type.String({
   minLength: 1,
   maxLength: 1024,

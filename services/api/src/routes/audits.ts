@@ -19,7 +19,15 @@ import type { Static } from 'typebox';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { AuditListQuery, AuditRequest, AuditSummary, AuditWithReport, ErrorBody, IdParams } from '../schemas.js';
+import {
+  AuditListQuery,
+  AuditRequest,
+  AuditSummary,
+  AuditWithReport,
+  ErrorBody,
+  errorResponses,
+  IdParams,
+} from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { decodeCursor, encodeCursor, pageSize } from './paging.js';
 
@@ -39,14 +47,7 @@ export function auditView(a: AuditRow) {
   };
 }
 
-const errorResponses = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  429: ErrorBody,
-  503: ErrorBody,
-};
+const withUnavailable = { ...errorResponses, 503: ErrorBody };
 
 export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -82,7 +83,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
               }),
             ]),
             409: ErrorBody,
-            ...errorResponses,
+            ...withUnavailable,
           },
         },
       },

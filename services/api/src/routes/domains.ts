@@ -26,15 +26,13 @@ import {
   DomainBody,
   DomainParams,
   DomainView,
-  ErrorBody,
+  errorResponses,
   PageQuery,
   Report,
   ReportSummary,
 } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { decodeCursor, encodeCursor, pageSize } from './paging.js';
-
-const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 function domainView(d: DomainRow) {
   return {

@@ -19,11 +19,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { DomainParams, ErrorBody, PageQuery } from '../schemas.js';
+import { DomainParams, ErrorBody, errorResponses, PageQuery } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { pageSize } from './paging.js';
-
-const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 const SettingsView = Type.Object({
   nightlyHour: Type.Integer({ minimum: 0, maximum: 23 }),
