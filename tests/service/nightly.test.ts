@@ -212,11 +212,17 @@ describe('nightly audits, summaries and webhooks', () => {
     assert.ok(firstChange < text.indexOf('good.test'), 'the regression before the other domains');
     assert.match(text, /new: +\[critical\] spf\.all\.pass/);
     assert.match(text, /new: +\[critical\] blocklist\.domain\.listed/);
-    assert.match(text, /https:\/\/panel\.example\/v1\/domains\/nightly-regress\.test\/reports\//);
-    assert.match(
-      html,
-      /<a href="https:\/\/panel\.example\/v1\/domains\/nightly-regress\.test\/reports\/[0-9a-f-]+">nightly-regress\.test<\/a>/,
-    );
+    // The links open the report without a key, and only with the right token.
+    const link = /https:\/\/panel\.example(\/r\/([0-9a-f-]+)\?t=([\w-]+))/.exec(text.slice(firstChange));
+    assert.ok(link, 'a keyless report link');
+    assert.ok(html.includes(`<a href="https://panel.example${link[1]}">nightly-regress.test</a>`));
+    const page = await svc.app.inject({ url: link[1] as string });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.match(page.body, /nightly-regress\.test: grade D/);
+    assert.match(page.body, /spf\.all\.pass/);
+    const forged = await svc.app.inject({ url: `/r/${link[2]}?t=${'A'.repeat((link[3] as string).length)}` });
+    assert.equal(forged.statusCode, 404);
     assert.deepEqual(summary.to && !Array.isArray(summary.to) ? summary.to.value.map((v) => v.address) : [], [
       'ops@example.test',
     ]);

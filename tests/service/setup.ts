@@ -49,6 +49,7 @@ export async function createTestService(
     bodyLimit: 262_144,
     logLevel: 'silent',
     allowPrivateTargets: true,
+    reportLinkSecret: 'test-report-link-secret',
   };
   const workerEnv: Record<string, string> = {
     DATABASE_URL,
@@ -61,6 +62,7 @@ export async function createTestService(
     MAILAUDIT_IP_BLOCKLISTS: lab.ipBlocklists.join(','),
     MAILAUDIT_DOMAIN_BLOCKLISTS: lab.domainBlocklists.join(','),
     LOG_LEVEL: process.env.TEST_WORKER_LOG ?? 'silent',
+    REPORT_LINK_SECRET: 'test-report-link-secret',
     WORKER_LOCK_MS: '3000',
     SWEEP_INTERVAL_MS: '1000',
     SWEEP_AFTER_MS: '4000',

@@ -1,3 +1,5 @@
 export { diffReports, type ReportDiff, type ReportLike } from './diff.js';
+export { renderHtml } from './html.js';
+export { reportLinkToken, verifyReportLink } from './links.js';
 export { renderListingAlert, renderSummary, type Summary, type SummaryDomain } from './summary.js';
 export { renderText, type TextOptions } from './text.js';

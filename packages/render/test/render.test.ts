@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding, Report } from '@mailaudit/engine';
-import { diffReports, renderListingAlert, renderSummary, renderText, type SummaryDomain } from '../src/index.js';
+import {
+  diffReports,
+  renderHtml,
+  renderListingAlert,
+  renderSummary,
+  renderText,
+  reportLinkToken,
+  type SummaryDomain,
+  verifyReportLink,
+} from '../src/index.js';
 
 const f = (code: string, severity: Finding['severity'], subject = 'example.com'): Finding => ({
   code,
@@ -121,5 +130,20 @@ describe('renderText', () => {
     assert.ok(plain.includes('fix: example.com TXT "v=spf1 -all"'));
     assert.ok(!plain.includes('\u001b['));
     assert.ok(renderText(report, { color: true }).includes('\u001b['));
+    const html = renderHtml({ ...report, domain: '<b>x</b>.test' });
+    assert.ok(html.startsWith('<!doctype html>'));
+    assert.ok(html.includes('&#60;b&#62;x&#60;/b&#62;.test: grade D'));
+    assert.ok(html.includes('<code>spf.missing</code>'));
+    assert.ok(!html.includes('<script'));
+  });
+});
+
+describe('report links', () => {
+  it('verify only with the secret and the report they were made for', () => {
+    const t = reportLinkToken('a-secret-of-16-chars', 'r1');
+    assert.equal(verifyReportLink('a-secret-of-16-chars', 'r1', t), true);
+    assert.equal(verifyReportLink('a-secret-of-16-chars', 'r2', t), false);
+    assert.equal(verifyReportLink('another-secret-16chars', 'r1', t), false);
+    assert.equal(verifyReportLink('a-secret-of-16-chars', 'r1', t.slice(1)), false);
   });
 });

@@ -14,6 +14,7 @@ export interface ApiEnv {
   BODY_LIMIT_BYTES?: string;
   LOG_LEVEL?: string;
   MAILAUDIT_ALLOW_PRIVATE_TARGETS?: string;
+  REPORT_LINK_SECRET?: string;
 }
 
 export interface ApiConfig {
@@ -37,6 +38,8 @@ export interface ApiConfig {
   logLevel: string;
   /** Webhook URLs may name private addresses (MAILAUDIT_ALLOW_PRIVATE_TARGETS=1). @default false */
   allowPrivateTargets: boolean;
+  /** Secret of the keyless report links in emails (/r/:id?t=…), shared with the workers; unset: no such links. */
+  reportLinkSecret?: string;
 }
 
 export class ConfigError extends Error {}
@@ -54,6 +57,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
     'BODY_LIMIT_BYTES',
     'LOG_LEVEL',
     'MAILAUDIT_ALLOW_PRIVATE_TARGETS',
+    'REPORT_LINK_SECRET',
   ];
   return Object.fromEntries(
     keys.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]),
@@ -97,5 +101,12 @@ export function toConfig(env: ApiEnv): ApiConfig {
     bodyLimit: intVar('BODY_LIMIT_BYTES', env.BODY_LIMIT_BYTES, 262_144, 1024, 16 * 2 ** 20),
     logLevel: env.LOG_LEVEL ?? 'info',
     allowPrivateTargets: env.MAILAUDIT_ALLOW_PRIVATE_TARGETS === '1',
+    ...reportLinkSecret(env.REPORT_LINK_SECRET),
   };
+}
+
+export function reportLinkSecret(value: string | undefined): { reportLinkSecret?: string } {
+  if (value === undefined) return {};
+  if (value.length < 16) throw new ConfigError('REPORT_LINK_SECRET must be at least 16 characters');
+  return { reportLinkSecret: value };
 }

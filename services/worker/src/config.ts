@@ -38,6 +38,8 @@ export interface WorkerConfig {
   smtpUrl?: string;
   /** @default 'mailaudit@localhost' */
   mailFrom: string;
+  /** Secret of the keyless report links in emails, shared with the API; unset: links to the API's report URL. */
+  reportLinkSecret?: string;
 }
 
 export class ConfigError extends Error {}
@@ -62,6 +64,7 @@ const KEYS = [
   'PUBLIC_URL',
   'SMTP_URL',
   'MAIL_FROM',
+  'REPORT_LINK_SECRET',
 ] as const;
 export type WorkerEnv = Partial<Record<(typeof KEYS)[number], string>>;
 
@@ -126,6 +129,10 @@ export function toConfig(env: WorkerEnv): WorkerConfig {
     publicUrl: (env.PUBLIC_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, ''),
     mailFrom: env.MAIL_FROM ?? 'mailaudit@localhost',
   };
+  if (env.REPORT_LINK_SECRET !== undefined) {
+    if (env.REPORT_LINK_SECRET.length < 16) throw new ConfigError('REPORT_LINK_SECRET must be at least 16 characters');
+    config.reportLinkSecret = env.REPORT_LINK_SECRET;
+  }
   if (env.SMTP_URL) {
     try {
       new URL(env.SMTP_URL);

@@ -51,3 +51,9 @@ export async function latestReports(sql: Tx, tenantId: string, domain: string, n
     select ${columns(sql)}, report from reports where tenant_id = ${tenantId} and domain = ${domain}
     order by created_at desc, id desc limit ${n}`;
 }
+
+/** A report by its id alone: for links whose token was already verified. */
+export async function getReportById(sql: Tx, id: string): Promise<ReportRow | undefined> {
+  const [row] = await sql<ReportRow[]>`select ${columns(sql)}, report from reports where id = ${id}`;
+  return row;
+}

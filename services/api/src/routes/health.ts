@@ -3,10 +3,12 @@
  * None needs a key.
  */
 import { AUDIT_QUEUE, DURATION_BUCKETS, readAuditMetrics } from '@mailaudit/queue';
-import { auditCounts } from '@mailaudit/store';
+import { renderHtml, verifyReportLink } from '@mailaudit/render';
+import { auditCounts, getReportById } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errors } from '../errors.js';
 
 async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -61,6 +63,32 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
         ]);
         const ok = pg === 'ok' && redis === 'ok';
         return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', postgres: pg, redis });
+      },
+    );
+
+    app.get(
+      '/r/:id',
+      {
+        schema: {
+          summary: 'A report as an HTML page, for links in emails',
+          description:
+            'Needs no key: the `t` token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report.',
+          security: [],
+          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+          querystring: Type.Object({ t: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+        },
+      },
+      async (req, reply) => {
+        const { id } = req.params as { id: string };
+        const { t } = req.query as { t: string };
+        const secret = ctx.config.reportLinkSecret;
+        const row = secret && verifyReportLink(secret, id, t) ? await getReportById(ctx.sql, id) : undefined;
+        if (!row) throw errors.notFound('report');
+        return reply
+          .type('text/html; charset=utf-8')
+          .header('cache-control', 'private, max-age=300')
+          .header('x-robots-tag', 'noindex')
+          .send(renderHtml(row.report as never));
       },
     );
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Finding, Report } from '@mailaudit/engine';
 import { enqueueAudits, NOTIFY_JOB_OPTIONS } from '@mailaudit/queue';
-import { diffReports, renderListingAlert, renderSummary, type SummaryDomain } from '@mailaudit/render';
+import { diffReports, renderListingAlert, renderSummary, reportLinkToken, type SummaryDomain } from '@mailaudit/render';
 import {
   type AuditRow,
   changesOfRun,
@@ -84,8 +84,12 @@ export async function runNightly(
   return run;
 }
 
-const reportUrl = (ctx: WorkerContext, domain: string, reportId: string) =>
-  `${ctx.config.publicUrl}/v1/domains/${encodeURIComponent(domain)}/reports/${reportId}`;
+/** Where a report is read: a keyless page when report links are configured, the API's URL otherwise. */
+function reportUrl(ctx: WorkerContext, domain: string, reportId: string): string {
+  const secret = ctx.config.reportLinkSecret;
+  if (secret) return `${ctx.config.publicUrl}/r/${reportId}?t=${reportLinkToken(secret, reportId)}`;
+  return `${ctx.config.publicUrl}/v1/domains/${encodeURIComponent(domain)}/reports/${reportId}`;
+}
 
 /** When every audit of the night has finished: the summaries, one per recipient list. Returns whether the run is done. */
 export async function finishNightly(ctx: WorkerContext, runId: string): Promise<boolean> {

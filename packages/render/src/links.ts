@@ -1,0 +1,16 @@
+/**
+ * Links to one report that need no API key: the report id with an HMAC of it under a secret shared
+ * by the API and the workers (REPORT_LINK_SECRET), so that summary emails can link to pages their
+ * recipients can open, and nobody can open another report by changing the id.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export function reportLinkToken(secret: string, reportId: string): string {
+  return createHmac('sha256', secret).update(`report:${reportId}`).digest('base64url').slice(0, 32);
+}
+
+export function verifyReportLink(secret: string, reportId: string, token: string): boolean {
+  const want = Buffer.from(reportLinkToken(secret, reportId));
+  const got = Buffer.from(token);
+  return want.length === got.length && timingSafeEqual(want, got);
+}
