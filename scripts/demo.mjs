@@ -8,17 +8,8 @@ import { ensureLab } from '@mailaudit/lab';
 const lab = await ensureLab({ log: (l) => console.log(l) });
 const domains = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : ['good.test', 'spf-all-pass.test', 'dmarc-none.test', 'blocklist-ip.test'];
-const args = [
-  'audit',
-  ...domains,
-  '--resolver',
-  lab.resolver,
-  '--allow-private-targets',
-  '--no-probes',
-  '--ca-file',
-  lab.caFile,
-];
+  : ['good.test', 'spf-all-pass.test', 'access-plaintext.test', 'cert-expired.test', 'blocklist-ip.test'];
+const args = ['audit', ...domains, '--resolver', lab.resolver, '--allow-private-targets', '--ca-file', lab.caFile];
 for (const z of lab.ipBlocklists) args.push('--ip-blocklist', z);
 for (const z of lab.domainBlocklists) args.push('--domain-blocklist', z);
 console.log(`\n$ mailaudit ${args.join(' ')}\n`);
