@@ -37,6 +37,11 @@ export class LineClient {
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => {
       this.buffer += d;
+      // A server that never ends its line (the lab has one) must not fill the test's memory.
+      if (this.buffer.length > 64 * 1024) {
+        this.buffer = '';
+        socket.destroy();
+      }
       this.waiting?.();
     });
     socket.on('close', () => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { before, describe, it } from 'node:test';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { CLOSED_POLICY_ADDRESS, ensureLab, type HostSpec, type LabInfo, POLICY_ADDRESS } from '@mailaudit/lab';
@@ -61,6 +62,25 @@ async function checkSmtp(h: Host): Promise<void> {
   if (!h.smtp) {
     for (const port of [25, 465, 587])
       assert.equal(await tryConnect(h.address, port), 'ECONNREFUSED', `${where}:${port}`);
+    return;
+  }
+  if (h.smtp === 'endless') {
+    // 256 KiB arrive without a line end, and more keep coming.
+    const seen = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: h.address, port: 25 });
+      let text = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => {
+        text += d;
+        if (text.length >= 256 * 1024) {
+          s.destroy();
+          resolve(text);
+        }
+      });
+      s.on('error', reject);
+      s.setTimeout(5000, () => reject(new Error(`${where}: the line stopped`)));
+    });
+    assert.equal(seen.includes('\n'), false, where);
     return;
   }
   if (h.smtp === 'slow') {

@@ -92,10 +92,28 @@ function badTlsServer(h: DaemonSpec['smtp'][number], port: 25 | 465): Server {
   });
 }
 
+/** Port 25 that sends one line without end, until the client goes away. */
+function endlessServer(): Server {
+  const chunk = Buffer.alloc(16 * 1024, 'A');
+  return createTcpServer((socket: Socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(30_000, () => socket.destroy());
+    const pump = () => {
+      while (!socket.destroyed && socket.write(chunk)) {}
+    };
+    socket.on('drain', pump);
+    pump();
+  });
+}
+
 async function main(specFile: string): Promise<void> {
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as DaemonSpec;
   const starts: Promise<void>[] = [];
   for (const h of spec.smtp) {
+    if (h.profile === 'endless') {
+      starts.push(listen(endlessServer(), 25, h.address));
+      continue;
+    }
     if (h.profile === 'badtls') {
       for (const port of [25, 465] as const) starts.push(listen(badTlsServer(h, port), port, h.address));
       continue;

@@ -58,7 +58,9 @@ export type SmtpProfile =
   /** 25 offers STARTTLS and 465 listens, but the server answers the TLS handshake with garbage. */
   | 'badtls'
   /** Like good, but every greeting comes 4 seconds late (within probe timeouts): slow audits for service tests. */
-  | 'slow';
+  | 'slow'
+  /** 25 only: answers a connection with an endless line instead of a greeting. */
+  | 'endless';
 
 export type CertKind =
   /** Signed by the lab CA, valid for a year, names the host. */
@@ -156,7 +158,10 @@ export type FindingCode =
   | 'tls.cert.name_mismatch'
   | 'blocklist.ip.listed'
   | 'blocklist.domain.listed'
-  | 'blocklist.query.refused';
+  | 'blocklist.query.refused'
+  // Added to the contract's codes (docs/codes.md).
+  | 'transport.unresponsive'
+  | 'transport.protocol_error';
 
 /** A domain to audit, with what the audit must report for it. */
 export interface Scenario {
@@ -193,6 +198,8 @@ export const PROBE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
   'tls.cert.expiring',
   'tls.cert.untrusted',
   'tls.cert.name_mismatch',
+  'transport.unresponsive',
+  'transport.protocol_error',
 ]);
 
 /** An MTA-STS policy served over HTTPS at `mta-sts.<domain>`. */

@@ -513,6 +513,19 @@ function scenarios(variant: LabVariant): Fragment {
     }),
   );
 
+  add(
+    scenario(
+      'smtp-endless.test',
+      'the MX answers with an endless line instead of a greeting',
+      ['transport.protocol_error'],
+      {
+        mx: ['mx.smtp-endless.test'],
+        hosts: [{ name: 'mx.smtp-endless.test', smtp: 'endless' }],
+        absent: ['smtp.unreachable', 'smtp.starttls.missing'],
+      },
+    ),
+  );
+
   // Transport: IMAP and POP3 (Dovecot)
   add(
     scenario(
