@@ -17,6 +17,8 @@ export {
   guardAddress,
   netConnector,
   ProbeCache,
+  pinnedLookup,
+  resolveAllowed,
   TrustStore,
 } from './probes/index.js';
 export { SCORING_VERSION } from './scoring.js';

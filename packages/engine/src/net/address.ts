@@ -76,6 +76,22 @@ export function isPublicAddress(address: string): boolean {
   return reservedRange(address) === undefined;
 }
 
+/** The addresses an audit may contact or look up: public ones, or all with --allow-private-targets. */
+export function allowedAddresses(addresses: string[], allowPrivateTargets: boolean): string[] {
+  return allowPrivateTargets ? addresses : addresses.filter((a) => reservedRange(a) === undefined);
+}
+
+/** One spelling per address: IPv4 dotted, IPv6 expanded in lower case, an IPv4-mapped one as its IPv4. */
+export function canonicalAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  return embeddedIpv4(address) ?? expandIpv6(address).toLowerCase();
+}
+
+/** Whether two textual addresses are the same address. */
+export function sameAddress(a: string, b: string): boolean {
+  return isIP(a) !== 0 && isIP(b) !== 0 && canonicalAddress(a) === canonicalAddress(b);
+}
+
 /** PTR owner name of an address (RFC 1035 3.5, RFC 3596 2.5). */
 export function reverseName(address: string): string {
   if (isIP(address) === 4) return `${address.split('.').reverse().join('.')}.in-addr.arpa`;

@@ -14,7 +14,7 @@ import { daneMatches, usableTlsa } from './dane.js';
 import { type PortResult, type PortTarget, type ProbeEnv, probePort } from './mail.js';
 
 export type { PortResult, ProbeEnv } from './mail.js';
-export { type Connector, GuardError, guardAddress, netConnector } from './net.js';
+export { type Connector, GuardError, guardAddress, netConnector, pinnedLookup, resolveAllowed } from './net.js';
 export { TrustStore } from './tls.js';
 
 /** Bounds connections per target address across every audit of the process. */

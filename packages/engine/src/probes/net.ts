@@ -4,9 +4,10 @@
  * connecting and again against the socket's actual peer, and every step has a timeout. Reading is
  * bounded: line length, number of lines, bytes.
  */
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from 'node:tls';
-import { expandIpv6, reservedRange } from '../net/address.js';
+import type { DnsClient } from '../dns/audit-dns.js';
+import { allowedAddresses, reservedRange, sameAddress } from '../net/address.js';
 
 export class GuardError extends Error {
   readonly code = 'EGUARD';
@@ -52,16 +53,38 @@ export const netConnector: Connector = {
   },
 };
 
-function normalize(address: string): string {
-  const plain = address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
-  return isIP(plain) === 6 ? expandIpv6(plain) : plain;
-}
-
 /** Throws GuardError when `address` is not public and private targets are not allowed. */
 export function guardAddress(address: string, allowPrivateTargets: boolean): void {
   if (allowPrivateTargets) return;
   const range = reservedRange(address);
   if (range) throw new GuardError(address, range);
+}
+
+/** What `host` resolves to (a literal address is itself), and which of those the guard allows. */
+export async function resolveAllowed(
+  dns: DnsClient,
+  host: string,
+  allowPrivateTargets: boolean,
+): Promise<{ all: string[]; allowed: string[] }> {
+  let all: string[];
+  if (isIP(host)) all = [host];
+  else {
+    const [a, aaaa] = await Promise.all([dns.query(host, 'A'), dns.query(host, 'AAAA')]);
+    all = [...a.records, ...aaaa.records];
+  }
+  return { all, allowed: allowedAddresses(all, allowPrivateTargets) };
+}
+
+/**
+ * A `lookup` for node:http(s) that answers only `address`: the request goes to the address the
+ * guard checked, whatever DNS would say at connection time.
+ */
+export function pinnedLookup(address: string): LookupFunction {
+  const family = isIP(address);
+  return ((_name: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
+    if (opts?.all) cb(null, [{ address, family }]);
+    else cb(null, address, family);
+  }) as unknown as LookupFunction;
 }
 
 /** Connects through `connector` after the guard, then checks the peer actually connected to. */
@@ -75,7 +98,7 @@ export async function guardedConnect(
   guardAddress(address, allowPrivateTargets);
   const socket = await connector.connect(address, port, timeoutMs);
   const peer = socket.remoteAddress;
-  if (peer && normalize(peer) !== normalize(address)) {
+  if (peer && !sameAddress(peer, address)) {
     socket.destroy();
     throw new GuardError(peer, `connected to ${peer}, not the ${address} that was checked`);
   }

@@ -6,8 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
-import { GuardError, guardAddress } from '@mailaudit/engine';
+import { GuardError, guardAddress, pinnedLookup, resolveAllowed } from '@mailaudit/engine';
 import { getDelivery, getEmail, getSettings, recordDeliveryAttempt, recordEmailAttempt } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
@@ -53,28 +52,14 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 async function resolveChecked(ctx: WorkerContext, host: string): Promise<string> {
-  if (isIP(host)) {
-    guardAddress(host, ctx.config.allowPrivateTargets);
-    return host;
-  }
-  const [a, aaaa] = await Promise.all([ctx.dns.query(host, 'A'), ctx.dns.query(host, 'AAAA')]);
-  const addresses = [...a.records, ...aaaa.records];
-  if (addresses.length === 0) throw new Error(`${host} has no address`);
-  let refused: GuardError | undefined;
-  for (const address of addresses) {
-    try {
-      guardAddress(address, ctx.config.allowPrivateTargets);
-      return address;
-    } catch (err) {
-      refused = err as GuardError;
-    }
-  }
-  throw refused ?? new Error(`${host}: no usable address`);
+  const { all, allowed } = await resolveAllowed(ctx.dns, host, ctx.config.allowPrivateTargets);
+  if (all.length === 0) throw new Error(`${host} has no address`);
+  if (allowed[0] === undefined) guardAddress(all[0] as string, false);
+  return allowed[0] as string;
 }
 
 function post(url: URL, address: string, body: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const family = isIP(address);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(
       {
@@ -86,8 +71,7 @@ function post(url: URL, address: string, body: string, headers: Record<string, s
         timeout: 10_000,
         headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
         // Only the address that passed the guard.
-        lookup: ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
-          o?.all ? cb(null, [{ address, family }]) : cb(null, address, family)) as unknown as LookupFunction,
+        lookup: pinnedLookup(address),
       },
       (res) => {
         res.resume();

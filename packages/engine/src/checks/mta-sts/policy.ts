@@ -8,10 +8,10 @@
  * wherever DNS says (no guard, no address check), and the parser must say what is wrong.
  */
 import { type RequestOptions, request } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { DnsClient } from '../../dns/audit-dns.js';
-import { guardAddress } from '../../probes/net.js';
+import { sameAddress } from '../../net/address.js';
+import { pinnedLookup, resolveAllowed } from '../../probes/net.js';
 import type { TrustStore } from '../../probes/tls.js';
 
 export interface StsPolicy {
@@ -83,17 +83,8 @@ export interface FetchEnv {
 export async function fetchStsPolicy(dns: DnsClient, domain: string, env: FetchEnv): Promise<PolicyFetch> {
   const host = `mta-sts.${domain}`;
   const url = `https://${host}/.well-known/mta-sts.txt`;
-  const [a, aaaa] = await Promise.all([dns.query(host, 'A'), dns.query(host, 'AAAA')]);
-  const addresses = [...a.records, ...aaaa.records];
-  if (addresses.length === 0) return { url, state: 'unreachable', error: `${host} has no address` };
-  const allowed = addresses.filter((addr) => {
-    try {
-      guardAddress(addr, env.allowPrivateTargets);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  const { all, allowed } = await resolveAllowed(dns, host, env.allowPrivateTargets);
+  if (all.length === 0) return { url, state: 'unreachable', error: `${host} has no address` };
   if (allowed.length === 0)
     return { url, state: 'unreachable', error: `${host} resolves only to non-public addresses` };
   let last: PolicyFetch = { url, state: 'unreachable' };
@@ -106,7 +97,6 @@ export async function fetchStsPolicy(dns: DnsClient, domain: string, env: FetchE
 
 function get(url: string, host: string, address: string, env: FetchEnv): Promise<PolicyFetch> {
   return new Promise((resolve) => {
-    const family = isIP(address);
     const done = (r: Omit<PolicyFetch, 'url' | 'address'>) => resolve({ url, address, ...r });
     const options: RequestOptions & { secureContext: SecureContext } = {
       host,
@@ -121,14 +111,11 @@ function get(url: string, host: string, address: string, env: FetchEnv): Promise
       maxHeaderSize: 16 * 1024,
       headers: { 'user-agent': 'mailaudit', accept: 'text/plain' },
       // Connect to the address the audit resolved and checked, nowhere else.
-      lookup: ((_name: string, opts: { all?: boolean }, cb: (...args: unknown[]) => void) => {
-        if (opts?.all) cb(null, [{ address, family }]);
-        else cb(null, address, family);
-      }) as unknown as LookupFunction,
+      lookup: pinnedLookup(address),
     };
     const req = request(options, (res) => {
       const peer = res.socket.remoteAddress;
-      if (peer && peer.replace(/^::ffff:/, '') !== address) {
+      if (peer && !sameAddress(peer, address)) {
         res.destroy();
         return done({ state: 'unreachable', error: `connected to ${peer}, not ${address}` });
       }

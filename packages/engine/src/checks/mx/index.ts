@@ -8,7 +8,7 @@ import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import type { DnsAnswer } from '../../dns/resolver.js';
 import { finding } from '../../findings.js';
-import { reservedRange } from '../../net/address.js';
+import { allowedAddresses, reservedRange } from '../../net/address.js';
 import type { Finding } from '../../types.js';
 
 export interface MxTarget {
@@ -87,8 +87,7 @@ export function isNullMx(records: { preference: number; exchange: string }[]): b
 
 /** The hosts receiving the domain's mail, for PTR, blocklist and transport checks. */
 export function mailHosts(input: MxInput): MailHost[] {
-  const usable = (addrs: string[]) =>
-    input.allowPrivateTargets ? addrs : addrs.filter((a) => reservedRange(a) === undefined);
+  const usable = (addrs: string[]) => allowedAddresses(addrs, input.allowPrivateTargets);
   if (input.implicit) {
     if (input.implicit.addresses.length === 0) return [];
     return [

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
-import { expandIpv6, reverseName } from '../../net/address.js';
+import { reverseName, sameAddress } from '../../net/address.js';
 import type { Finding } from '../../types.js';
 import type { MailHost } from '../mx/index.js';
 
@@ -15,11 +15,6 @@ export interface PtrEntry {
   host: string;
   state: 'confirmed' | 'missing' | 'mismatch' | 'failed';
   names: string[];
-}
-
-function sameAddress(a: string, b: string): boolean {
-  if (isIP(a) !== isIP(b)) return false;
-  return isIP(a) === 6 ? expandIpv6(a) === expandIpv6(b) : a === b;
 }
 
 export async function fetchPtr(dns: DnsClient, hosts: MailHost[]): Promise<PtrEntry[]> {

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
-import { embeddedIpv4, expandIpv6, reverseName } from '../../net/address.js';
+import { embeddedIpv4, expandIpv6, reverseName, sameAddress } from '../../net/address.js';
 import { isSpfRecord, type Mechanism, parseSpf } from './parse.js';
 
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
@@ -185,14 +185,9 @@ async function validatedNames(st: State, dns: DnsClient): Promise<string[]> {
   const out: string[] = [];
   for (const name of ptr.records.slice(0, 10)) {
     const a = await dns.query(name, st.family === 4 ? 'A' : 'AAAA');
-    if (a.records.some((addr) => sameIp(addr, st.ip))) out.push(name);
+    if (a.records.some((addr) => sameAddress(addr, st.ip))) out.push(name);
   }
   return out;
-}
-
-function sameIp(a: string, b: string): boolean {
-  if (isIP(a) !== isIP(b)) return false;
-  return ipBits(a).bits === ipBits(b).bits;
 }
 
 function countLookup(st: State): void {
