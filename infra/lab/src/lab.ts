@@ -17,7 +17,14 @@ import { dovecotConf, knotConf, unboundConf } from './configs.js';
 import type { DaemonSpec } from './daemon.js';
 import { labQuery } from './dnsq.js';
 import type { LabModel, Materials } from './model.js';
-import { buildModel, DOMAIN_BLOCKLIST, IP_BLOCKLIST, type LabVariant, VARIANT_ZONES } from './scenarios.js';
+import {
+  buildModel,
+  DOMAIN_BLOCKLIST,
+  IP_BLOCKLIST,
+  type LabVariant,
+  VARIANT_ZONES,
+  variantAnswers,
+} from './scenarios.js';
 import { buildZones } from './zones.js';
 
 /** Debian packages the lab runs (see install-deps.sh). */
@@ -403,9 +410,9 @@ export async function ensureLab(opts: LabOptions = {}): Promise<LabInfo> {
 }
 
 /**
- * Switches the running lab to a variant (scenarios.ts, LabVariant): rewrites the zones it changes
- * and has Knot reload them. Answers change through the resolver once its cache expires (10 s at
- * most).
+ * Switches the running lab to a variant (scenarios.ts, LabVariant): rewrites the zones it changes,
+ * has Knot reload them, and returns once the resolver answers the new records (its cache keeps the
+ * old ones up to 10 s).
  */
 export async function setVariant(variant: LabVariant, opts: LabOptions = {}): Promise<void> {
   const dir = labDir(opts);
@@ -423,6 +430,19 @@ export async function setVariant(variant: LabVariant, opts: LabOptions = {}): Pr
   for (const zone of VARIANT_ZONES) {
     execFileSync('knotc', ['-c', join(dir, 'knot', 'knot.conf'), 'zone-reload', `${zone}.`], { stdio: 'pipe' });
   }
+  // Done when the resolver answers the new records (its cache holds the old ones up to 10 s).
+  await waitFor(`the resolver to serve variant ${variant}`, async () => {
+    for (const a of variantAnswers(variant)) {
+      const r = await labQuery(RESOLVER, a.name, a.type, { timeoutMs: 1000 });
+      const seen =
+        a.type === 'TXT'
+          ? r.answers.map((x) => ([] as string[]).concat((x as unknown as { data: string[] }).data ?? []).join(''))
+          : [];
+      const ok = typeof a.expect === 'string' ? seen.includes(a.expect) : r.answers.length > 0 === a.expect;
+      if (!ok) return false;
+    }
+    return true;
+  });
 }
 
 /** The lab's lines for `lab status`. */

@@ -155,6 +155,19 @@ export type LabVariant = 'base' | 'regressed';
 /** Zones a variant rewrites (unsigned, so that no key changes). */
 export const VARIANT_ZONES: readonly string[] = ['nightly-regress.test', 'dnsbl.test', 'spamhaus.org'];
 
+/** What the resolver answers once a variant is in place: owner, type, and the TXT text or A presence. */
+export function variantAnswers(variant: LabVariant): { name: string; type: 'TXT' | 'A'; expect: string | boolean }[] {
+  const regressed = variant === 'regressed';
+  return [
+    { name: 'nightly-regress.test', type: 'TXT', expect: regressed ? 'v=spf1 mx +all' : 'v=spf1 mx -all' },
+    ...MIRRORED_DOMAIN_BLOCKLISTS.map((zone) => ({
+      name: `nightly-regress.test.${zone}`,
+      type: 'A' as const,
+      expect: regressed,
+    })),
+  ];
+}
+
 function scenarios(variant: LabVariant): Fragment {
   const all = emptyFragment();
   const add = (f: Fragment): void => merge(all, f);

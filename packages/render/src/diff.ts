@@ -24,8 +24,10 @@ export interface ReportDiff {
   changed: { from: Finding; to: Finding }[];
   /** Added blocklist listings (also in `added`), for alerts. */
   newListings: Finding[];
-  /** Whether anything worth telling the owner changed. */
+  /** Whether it got worse: a new critical or warning finding, or a lower grade. */
   regressed: boolean;
+  /** Whether anything changed: a finding added, resolved or of another severity, or another grade. */
+  different: boolean;
 }
 
 const ORDER = { critical: 0, warning: 1, notice: 2, info: 3 } as const;
@@ -58,5 +60,6 @@ export function diffReports(from: ReportLike, to: ReportLike): ReportDiff {
     changed,
     newListings,
     regressed,
+    different: added.length > 0 || resolved.length > 0 || changed.length > 0 || from.grade !== to.grade,
   };
 }

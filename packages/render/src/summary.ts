@@ -36,13 +36,7 @@ const trend = (d: SummaryDomain) =>
       : d.scoreChange < 0
         ? `${d.scoreChange}`
         : '=';
-const isChanged = (d: SummaryDomain) =>
-  !!d.failed ||
-  (!!d.diff &&
-    (d.diff.added.length > 0 ||
-      d.diff.resolved.length > 0 ||
-      d.diff.changed.length > 0 ||
-      d.diff.gradeFrom !== d.diff.gradeTo));
+const isChanged = (d: SummaryDomain) => !!d.failed || !!d.diff?.different;
 const line = (f: Finding) => `[${f.severity}] ${f.code} (${f.subject}): ${f.message}`;
 
 /** Regressions first, then other changes, then the rest; by domain within each. */

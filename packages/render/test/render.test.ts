@@ -52,6 +52,8 @@ describe('diffReports', () => {
     );
     assert.equal(d.regressed, true);
     assert.equal(diffReports(to, from).regressed, false, 'only improvements');
+    assert.equal(d.different, true);
+    assert.equal(diffReports(from, from).different, false);
   });
 });
 

@@ -176,12 +176,9 @@ export async function afterAudit(ctx: WorkerContext, audit: AuditRow, reportId: 
   const [latest, previous] = await latestReports(ctx.sql, audit.tenantId, audit.domain, 2);
   const settings = await getSettings(ctx.sql, audit.tenantId);
   const previousReport = latest?.id === reportId ? previous : latest;
-  let changed = false;
   let newListings: Finding[] = [];
   if (previousReport) {
     const diff = diffReports(previousReport.report as never, report);
-    changed =
-      diff.added.length > 0 || diff.resolved.length > 0 || diff.changed.length > 0 || diff.gradeFrom !== diff.gradeTo;
     newListings = diff.newListings;
     const change = await saveChange(ctx.sql, {
       tenantId: audit.tenantId,
@@ -190,10 +187,10 @@ export async function afterAudit(ctx: WorkerContext, audit: AuditRow, reportId: 
       previousReportId: previousReport.id,
       nightlyRunId: audit.nightlyRunId,
       regressed: diff.regressed,
-      changed,
+      changed: diff.different,
       diff,
     });
-    if (change && changed) {
+    if (change && diff.different) {
       await webhook(ctx, audit.tenantId, settings?.webhookUrl ?? null, 'domain.changed', {
         domain: audit.domain,
         reportId,
