@@ -1,6 +1,7 @@
 /**
  * SPF record parser following the ABNF of RFC 7208 section 12. Pure: no DNS.
  */
+import { isIP } from 'node:net';
 
 export type Qualifier = '+' | '-' | '~' | '?';
 export type MechanismName = 'all' | 'include' | 'a' | 'mx' | 'ptr' | 'ip4' | 'ip6' | 'exists';
@@ -203,27 +204,9 @@ function parseTerm(raw: string): Term | string {
   }
 }
 
+/** An IPv6 address as RFC 4291 2.2 writes it (no zone index: the character class excludes "%"). */
 function isIpv6(s: string): boolean {
-  // Node's validator, without importing node:net into a pure module's hot path.
-  return /^[0-9a-fA-F:.]+$/.test(s) && s.includes(':') && isIpv6Strict(s);
-}
-
-function isIpv6Strict(s: string): boolean {
-  const parts = s.split('::');
-  if (parts.length > 2) return false;
-  const groups = (x: string) => (x === '' ? [] : x.split(':'));
-  const head = groups(parts[0] as string);
-  const tail = parts.length === 2 ? groups(parts[1] as string) : [];
-  const all = [...head, ...tail];
-  let count = all.length;
-  const last = all.at(-1);
-  if (last?.includes('.')) {
-    if (!IP4.test(last)) return false;
-    count += 1;
-    all.pop();
-  }
-  if (!all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
-  return parts.length === 2 ? count < 8 : count === 8;
+  return /^[0-9a-fA-F:.]+$/.test(s) && isIP(s) === 6;
 }
 
 /** Parses one SPF record (the TXT strings already joined). */
