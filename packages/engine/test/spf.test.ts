@@ -27,33 +27,29 @@ function aTargets(prefix: string, n: number): { terms: string; zone: StubZone } 
   return { terms: names.map((n) => `a:${n}`).join(' '), zone };
 }
 
+/** mx + include + `aCount` a: + exists: lookups, through an include (aCount + 3 in all). */
+function includeChain(aCount: number): StubZone {
+  const t = aTargets('h', aCount);
+  return {
+    'example.test': {
+      TXT: txt('v=spf1 mx include:_spf.example.test -all'),
+      MX: [{ preference: 10, exchange: 'mx.example.test' }],
+    },
+    '_spf.example.test': { TXT: txt(`v=spf1 ${t.terms} exists:e.example.test ?all`) },
+    'e.example.test': { A: ['127.0.0.2'] },
+    ...t.zone,
+  };
+}
+
 describe('SPF lookup limit (RFC 7208 4.6.4)', () => {
   it('passes 10 DNS-querying terms, counted through includes', async () => {
-    const t = aTargets('h', 7);
-    const { codes, input } = await spfCodes({
-      'example.test': {
-        TXT: txt('v=spf1 mx include:_spf.example.test -all'),
-        MX: [{ preference: 10, exchange: 'mx.example.test' }],
-      },
-      '_spf.example.test': { TXT: txt(`v=spf1 ${t.terms} exists:e.example.test ?all`) },
-      'e.example.test': { A: ['127.0.0.2'] },
-      ...t.zone,
-    });
+    const { codes, input } = await spfCodes(includeChain(7));
     assert.equal(input.lookups, 10);
     assert.deepEqual(codes, []);
   });
 
   it('fails 11, with the count in params', async () => {
-    const t = aTargets('h', 8);
-    const { findings, input } = await spfCodes({
-      'example.test': {
-        TXT: txt('v=spf1 mx include:_spf.example.test -all'),
-        MX: [{ preference: 10, exchange: 'mx.example.test' }],
-      },
-      '_spf.example.test': { TXT: txt(`v=spf1 ${t.terms} exists:e.example.test ?all`) },
-      'e.example.test': { A: ['127.0.0.2'] },
-      ...t.zone,
-    });
+    const { findings, input } = await spfCodes(includeChain(8));
     assert.equal(input.lookups, 11);
     const f = findings.find((x) => x.code === 'spf.lookups.too_many');
     assert.equal(f?.params.count, 11);

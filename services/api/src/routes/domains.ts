@@ -46,6 +46,9 @@ function domainView(d: DomainRow) {
   };
 }
 
+/** A report's summary with its full body (CONTRACT.md section 2). */
+const ReportWithBody = Type.Object({ ...ReportSummary.properties, report: Report });
+
 function reportSummary(r: Omit<ReportRow, 'report'>) {
   return {
     id: r.id,
@@ -209,7 +212,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: 'One report',
           params: Type.Object({ domain: Type.String({ maxLength: 1024 }), id: Type.String({ format: 'uuid' }) }),
-          response: { 200: Type.Object({ ...ReportSummary.properties, report: Report }), ...errorResponses },
+          response: { 200: ReportWithBody, ...errorResponses },
         },
       },
       async (req) => {
@@ -226,7 +229,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: "A domain's latest report",
           params: DomainParams,
-          response: { 200: Type.Object({ ...ReportSummary.properties, report: Report }), ...errorResponses },
+          response: { 200: ReportWithBody, ...errorResponses },
         },
       },
       async (req) => {
