@@ -35,7 +35,7 @@ import {
   transportEvidence,
 } from './probes/index.js';
 import { type CategoryInput, SCORING_VERSION, score } from './scoring.js';
-import { CATEGORY_IDS, type CategoryId, type Finding, type Report } from './types.js';
+import { CATEGORY_IDS, type CategoryId, type Finding, type Report, SEVERITY_RANK } from './types.js';
 
 export interface AuditOptions {
   /** DKIM selectors to look up. @default COMMON_SELECTORS */
@@ -80,8 +80,6 @@ function systemTrust(): TrustStore {
   return defaultTrust;
 }
 
-const SEVERITY_ORDER = { critical: 0, warning: 1, notice: 2, info: 3 } as const;
-
 function lookupFailures(failures: LookupRecord[]): Finding[] {
   const byName = new Map<string, LookupRecord[]>();
   for (const f of failures) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
@@ -101,7 +99,7 @@ function lookupFailures(failures: LookupRecord[]): Finding[] {
 function sortFindings(findings: Finding[]): Finding[] {
   return findings.sort(
     (a, b) =>
-      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
       CATEGORY_IDS.indexOf(a.category) - CATEGORY_IDS.indexOf(b.category) ||
       a.code.localeCompare(b.code) ||
       a.subject.localeCompare(b.subject),

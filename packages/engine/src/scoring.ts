@@ -3,7 +3,15 @@
  * findings always give the same score and grade. Monotonic: removing a finding never lowers a
  * category's score, the overall score or the grade.
  */
-import type { CategoryId, CategoryResult, CategoryStatus, Finding, Grade, Severity } from './types.js';
+import {
+  type CategoryId,
+  type CategoryResult,
+  type CategoryStatus,
+  type Finding,
+  GRADES,
+  type Grade,
+  type Severity,
+} from './types.js';
 
 /** Bumped whenever a number below changes; stored with every report. */
 export const SCORING_VERSION = 1;
@@ -43,8 +51,6 @@ export const GRADE_FLOORS: [Grade, number][] = [
 
 /** Codes that mean the domain cannot receive mail: the grade is F whatever the score. */
 export const CANNOT_RECEIVE = new Set(['domain.not_found', 'mx.missing']);
-
-const ORDER: Grade[] = ['A+', 'A', 'B', 'C', 'D', 'F'];
 
 export interface CategoryInput {
   id: CategoryId;
@@ -98,7 +104,7 @@ export function score(inputs: CategoryInput[], findings: Finding[], cannotReceiv
   const overall = weight === 0 || nothingChecked ? 0 : Math.round(total / weight);
   let grade = (GRADE_FLOORS.find(([, floor]) => overall >= floor) as [Grade, number])[0];
   if (grade === 'A+' && findings.some((f) => f.severity === 'critical' || f.severity === 'warning')) grade = 'A';
-  if (findings.some((f) => f.severity === 'critical') && ORDER.indexOf(grade) < ORDER.indexOf('D')) grade = 'D';
+  if (findings.some((f) => f.severity === 'critical') && GRADES.indexOf(grade) < GRADES.indexOf('D')) grade = 'D';
   if (cannotReceive || nothingChecked || findings.some((f) => CANNOT_RECEIVE.has(f.code))) grade = 'F';
   return { score: overall, grade, categories };
 }

@@ -47,6 +47,12 @@ export interface CategoryResult {
 
 export type Grade = 'A+' | 'A' | 'B' | 'C' | 'D' | 'F';
 
+/** Grades from best to worst. */
+export const GRADES: readonly Grade[] = ['A+', 'A', 'B', 'C', 'D', 'F'];
+
+/** Severities by rank, most severe first (0). */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, notice: 2, info: 3 };
+
 export interface Report {
   schema: 'mailaudit.report/1';
   domain: string;

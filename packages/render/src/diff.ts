@@ -2,7 +2,7 @@
  * What changed between two reports of a domain: findings added and resolved (a finding is its
  * code and subject), severity changes, score and grade change, and new blocklist listings. Pure.
  */
-import type { Finding, Grade } from '@mailaudit/engine';
+import { type Finding, GRADES, type Grade, SEVERITY_RANK } from '@mailaudit/engine';
 
 export interface ReportLike {
   score: number;
@@ -30,25 +30,25 @@ export interface ReportDiff {
   different: boolean;
 }
 
-const ORDER = { critical: 0, warning: 1, notice: 2, info: 3 } as const;
 const key = (f: Finding) => `${f.code}\u0000${f.subject}`;
 
 export function diffReports(from: ReportLike, to: ReportLike): ReportDiff {
   const before = new Map(from.findings.map((f) => [key(f), f]));
   const after = new Map(to.findings.map((f) => [key(f), f]));
-  const added = to.findings.filter((f) => !before.has(key(f))).sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+  const added = to.findings
+    .filter((f) => !before.has(key(f)))
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const resolved = from.findings
     .filter((f) => !after.has(key(f)))
-    .sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const changed = to.findings.flatMap((f) => {
     const old = before.get(key(f));
     return old && old.severity !== f.severity ? [{ from: old, to: f }] : [];
   });
   const newListings = added.filter((f) => f.code === 'blocklist.ip.listed' || f.code === 'blocklist.domain.listed');
-  const gradeRank = ['A+', 'A', 'B', 'C', 'D', 'F'];
   const regressed =
     added.some((f) => f.severity === 'critical' || f.severity === 'warning') ||
-    gradeRank.indexOf(String(to.grade)) > gradeRank.indexOf(String(from.grade));
+    GRADES.indexOf(to.grade as Grade) > GRADES.indexOf(from.grade as Grade);
   return {
     scoreFrom: from.score,
     scoreTo: to.score,
