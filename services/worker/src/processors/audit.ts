@@ -9,7 +9,7 @@ import { recordAuditOutcome } from '@mailaudit/queue';
 import { completeAudit, failAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
-import { afterAudit } from './nightly.js';
+import { queueNotifications, recordAfterAudit } from './nightly.js';
 
 function probeOutcomes(report: Report): Record<string, number> {
   const ports = ((report.evidence.transport as { ports?: { state: string }[] } | undefined)?.ports ?? []) as {
@@ -59,8 +59,13 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     }
     throw err;
   }
-  const reportId = await ctx.sql.begin((tx) => completeAudit(tx, audit, report as never));
-  if (reportId) await afterAudit(ctx, audit, reportId, report);
+  // Report, findings, status, change, alert and webhook deliveries in one transaction.
+  const stored = await ctx.sql.begin(async (tx) => {
+    const id = await completeAudit(tx, audit, report as never);
+    return id ? { id, jobs: await recordAfterAudit(tx, ctx, audit, id, report) } : undefined;
+  });
+  const reportId = stored?.id;
+  if (stored) await queueNotifications(ctx, stored.jobs);
   await recordAuditOutcome(ctx.redis, c.redisPrefix, {
     status: 'done',
     durationMs: report.durationMs,

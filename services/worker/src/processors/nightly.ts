@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Finding, Report } from '@mailaudit/engine';
-import { enqueueAudits, NOTIFY_JOB_OPTIONS } from '@mailaudit/queue';
+import { enqueueAudits, NOTIFY_JOB_OPTIONS, type TaskJob } from '@mailaudit/queue';
 import { diffReports, renderListingAlert, renderSummary, reportLinkToken, type SummaryDomain } from '@mailaudit/render';
 import {
   type AuditRow,
@@ -25,6 +25,7 @@ import {
   saveChange,
   setRunAudits,
   startNightlyRun,
+  type Tx,
 } from '@mailaudit/store';
 import { UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
@@ -105,7 +106,6 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
     );
     return false;
   }
-  if (!(await finishNightlyRun(ctx.sql, runId, ctx.now()))) return true;
   const settings = await getSettings(ctx.sql, run.tenantId);
   if (!settings) return true;
   const changes = new Map((await changesOfRun(ctx.sql, runId)).map((c) => [c.domain, c]));
@@ -140,47 +140,68 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
     const key = [...d.recipients].sort().join(',');
     groups.set(key, [...(groups.get(key) ?? []), entry]);
   }
-  for (const [key, entries] of groups) {
-    const s = renderSummary(settings.name, run.runKey.slice(0, 10), entries);
-    const skip = settings.summarySkipUnchanged && !s.changed;
-    const email = await createEmail(ctx.sql, {
-      tenantId: run.tenantId,
-      runId,
-      kind: 'summary',
-      recipients: key.split(','),
-      subject: s.subject,
-      textBody: s.text,
-      htmlBody: s.html,
-      status: skip ? 'skipped' : 'pending',
-    });
-    if (!skip) await ctx.tasks.add('email', { kind: 'email', emailId: email.id }, NOTIFY_JOB_OPTIONS);
-  }
+  // The run is done together with its summaries recorded: whoever sees it done sees its emails.
+  const toSend = await ctx.sql.begin(async (tx) => {
+    if (!(await finishNightlyRun(tx, runId, ctx.now()))) return [];
+    const ids: string[] = [];
+    for (const [key, entries] of groups) {
+      const s = renderSummary(settings.name, run.runKey.slice(0, 10), entries);
+      const skip = settings.summarySkipUnchanged && !s.changed;
+      const email = await createEmail(tx, {
+        tenantId: run.tenantId,
+        runId,
+        kind: 'summary',
+        recipients: key.split(','),
+        subject: s.subject,
+        textBody: s.text,
+        htmlBody: s.html,
+        status: skip ? 'skipped' : 'pending',
+      });
+      if (!skip) ids.push(email.id);
+    }
+    return ids;
+  });
+  for (const emailId of toSend) await ctx.tasks.add('email', { kind: 'email', emailId }, NOTIFY_JOB_OPTIONS);
   return true;
 }
 
-async function webhook(
+/** A webhook delivery recorded (to be queued once committed); undefined without a webhook URL. */
+async function recordWebhook(
+  tx: Tx,
   ctx: WorkerContext,
   tenantId: string,
   url: string | null,
   event: string,
   data: Record<string, unknown>,
-): Promise<void> {
-  if (!url) return;
+): Promise<TaskJob | undefined> {
+  if (!url) return undefined;
   const payload = { event, createdAt: ctx.now().toISOString(), data };
-  const d = await createDelivery(ctx.sql, { tenantId, event, url, payload });
-  await ctx.tasks.add('webhook', { kind: 'webhook', deliveryId: d.id }, NOTIFY_JOB_OPTIONS);
+  const d = await createDelivery(tx, { tenantId, event, url, payload });
+  return { kind: 'webhook', deliveryId: d.id };
 }
 
-/** After an audit stored its report: the change since the previous report, alerts and webhooks. */
-export async function afterAudit(ctx: WorkerContext, audit: AuditRow, reportId: string, report: Report): Promise<void> {
-  const [latest, previous] = await latestReports(ctx.sql, audit.tenantId, audit.domain, 2);
-  const settings = await getSettings(ctx.sql, audit.tenantId);
+/**
+ * In the transaction that stores an audit's report: the change since the previous report, the
+ * blocklist alert and the webhook deliveries, all recorded, so that an audit seen done has them.
+ * Returns the jobs to queue once committed.
+ */
+export async function recordAfterAudit(
+  tx: Tx,
+  ctx: WorkerContext,
+  audit: AuditRow,
+  reportId: string,
+  report: Report,
+): Promise<TaskJob[]> {
+  const jobs: (TaskJob | undefined)[] = [];
+  const [latest, previous] = await latestReports(tx, audit.tenantId, audit.domain, 2);
+  const settings = await getSettings(tx, audit.tenantId);
+  const webhookUrl = settings?.webhookUrl ?? null;
   const previousReport = latest?.id === reportId ? previous : latest;
   let newListings: Finding[] = [];
   if (previousReport) {
     const diff = diffReports(previousReport.report as never, report);
     newListings = diff.newListings;
-    const change = await saveChange(ctx.sql, {
+    const change = await saveChange(tx, {
       tenantId: audit.tenantId,
       domain: audit.domain,
       reportId,
@@ -191,24 +212,26 @@ export async function afterAudit(ctx: WorkerContext, audit: AuditRow, reportId: 
       diff,
     });
     if (change && diff.different) {
-      await webhook(ctx, audit.tenantId, settings?.webhookUrl ?? null, 'domain.changed', {
-        domain: audit.domain,
-        reportId,
-        previousReportId: previousReport.id,
-        gradeFrom: diff.gradeFrom,
-        gradeTo: diff.gradeTo,
-        scoreChange: diff.scoreChange,
-        regressed: diff.regressed,
-        added: diff.added.map((f) => ({ code: f.code, severity: f.severity, subject: f.subject })),
-        resolved: diff.resolved.map((f) => ({ code: f.code, severity: f.severity, subject: f.subject })),
-      });
+      jobs.push(
+        await recordWebhook(tx, ctx, audit.tenantId, webhookUrl, 'domain.changed', {
+          domain: audit.domain,
+          reportId,
+          previousReportId: previousReport.id,
+          gradeFrom: diff.gradeFrom,
+          gradeTo: diff.gradeTo,
+          scoreChange: diff.scoreChange,
+          regressed: diff.regressed,
+          added: diff.added.map((f) => ({ code: f.code, severity: f.severity, subject: f.subject })),
+          resolved: diff.resolved.map((f) => ({ code: f.code, severity: f.severity, subject: f.subject })),
+        }),
+      );
     }
   }
   if (newListings.length > 0) {
-    const registered = await getDomain(ctx.sql, audit.tenantId, audit.domain);
+    const registered = await getDomain(tx, audit.tenantId, audit.domain);
     if (registered?.recipients.length) {
       const alert = renderListingAlert(audit.domain, newListings, reportUrl(ctx, audit.domain, reportId));
-      const email = await createEmail(ctx.sql, {
+      const email = await createEmail(tx, {
         tenantId: audit.tenantId,
         runId: audit.nightlyRunId,
         kind: 'alert',
@@ -217,16 +240,24 @@ export async function afterAudit(ctx: WorkerContext, audit: AuditRow, reportId: 
         textBody: alert.text,
         htmlBody: alert.html,
       });
-      await ctx.tasks.add('email', { kind: 'email', emailId: email.id }, NOTIFY_JOB_OPTIONS);
+      jobs.push({ kind: 'email', emailId: email.id });
     }
   }
-  await webhook(ctx, audit.tenantId, settings?.webhookUrl ?? null, 'audit.completed', {
-    auditId: audit.id,
-    domain: audit.domain,
-    source: audit.source,
-    reportId,
-    score: report.score,
-    grade: report.grade,
-    findings: report.findings.length,
-  });
+  jobs.push(
+    await recordWebhook(tx, ctx, audit.tenantId, webhookUrl, 'audit.completed', {
+      auditId: audit.id,
+      domain: audit.domain,
+      source: audit.source,
+      reportId,
+      score: report.score,
+      grade: report.grade,
+      findings: report.findings.length,
+    }),
+  );
+  return jobs.filter((j): j is TaskJob => j !== undefined);
+}
+
+/** Queues the sends and deliveries recorded with a report. */
+export async function queueNotifications(ctx: WorkerContext, jobs: TaskJob[]): Promise<void> {
+  for (const job of jobs) await ctx.tasks.add(job.kind, job, NOTIFY_JOB_OPTIONS);
 }
