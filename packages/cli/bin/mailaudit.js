@@ -2,6 +2,17 @@
 // The `mailaudit` command. The program is compiled to dist/ by `npm run build`.
 import { existsSync } from 'node:fs';
 
+// Node.js 24 LTS is what the product is built and tested on (the repository pins it as a dev
+// dependency, so `npm start`, `npm test` and `npx mailaudit` run it); older majors are end of life.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(
+    `mailaudit: Node.js ${process.version} is not supported; it needs Node.js 24 or later ` +
+      '(run it through `npx mailaudit` or `npm start` in the repository, which use the pinned Node.js 24)',
+  );
+  process.exit(1);
+}
+
 const entry = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(entry)) {
   console.error('mailaudit: not built yet; run `npm run build` in the repository first');
