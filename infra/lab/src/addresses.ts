@@ -1,10 +1,20 @@
 /**
- * The lab's addresses: all inside 127.20.0.0/16, which the project owns on this machine.
+ * The lab's addresses: all inside 127.20.0.0/16, which the project owns on this machine, or the
+ * /16 that `MAILAUDIT_LAB_NET` names (`127.N`), so that two checkouts can each run a lab at once.
  * Nothing is added to the `lo` interface: Linux routes the whole of 127.0.0.0/8 to it already, and
  * a lab address on `lo` would become the source of connections to it (Dovecot then treats the
  * client as local and secured, see ../../shared/FIELD-NOTES.md).
  */
-export const LAB_NET = '127.20';
+export const LAB_NET = labNet(process.env.MAILAUDIT_LAB_NET);
+
+function labNet(value: string | undefined): string {
+  if (value === undefined || value === '') return '127.20';
+  const m = /^127\.(\d{1,3})$/.exec(value);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 254) {
+    throw new Error(`MAILAUDIT_LAB_NET must be a loopback /16 such as 127.21, not ${JSON.stringify(value)}`);
+  }
+  return value;
+}
 
 /** Authoritative server (Knot) for the fake root, `test.`, scenario zones, reverse and DNSBL zones. */
 export const AUTH_ADDRESS = `${LAB_NET}.0.1`;
@@ -27,7 +37,7 @@ export const BULK_HOST_NET = `${LAB_NET}.8`;
 export const RESOLVER = `${RESOLVER_ADDRESS}:53`;
 
 /** Reverse zone covering the lab's /16. */
-export const REVERSE_ZONE = '20.127.in-addr.arpa';
+export const REVERSE_ZONE = `${LAB_NET.split('.').reverse().join('.')}.in-addr.arpa`;
 
 /** PTR owner name of an IPv4 address. */
 export function reverseName(address: string): string {

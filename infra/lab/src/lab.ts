@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AUTH_ADDRESS, BLACKHOLE_ADDRESS, POLICY_ADDRESS, RESOLVER, RESOLVER_ADDRESS } from './addresses.js';
+import { AUTH_ADDRESS, BLACKHOLE_ADDRESS, LAB_NET, POLICY_ADDRESS, RESOLVER, RESOLVER_ADDRESS } from './addresses.js';
 import { createCa, type Issued, issue } from './certs.js';
 import { dovecotConf, knotConf, unboundConf } from './configs.js';
 import type { DaemonSpec } from './daemon.js';
@@ -41,7 +41,7 @@ const MAX_AGE_MS = 6 * 3600_000;
 const READY_TIMEOUT_MS = 30_000;
 
 export interface LabOptions {
-  /** @default process.env.MAILAUDIT_LAB_DIR ?? `${os.tmpdir()}/mailaudit-lab` */
+  /** @default process.env.MAILAUDIT_LAB_DIR ?? `${os.tmpdir()}/mailaudit-lab` (`mailaudit-lab-127.N` for another MAILAUDIT_LAB_NET) */
   dir?: string;
   /** Synthetic domains served for benchmarks. @default 0 */
   bulk?: number;
@@ -75,14 +75,15 @@ export interface LabInfo {
 }
 
 export function labDir(opts: LabOptions = {}): string {
-  return opts.dir ?? process.env.MAILAUDIT_LAB_DIR ?? join(tmpdir(), 'mailaudit-lab');
+  const own = LAB_NET === '127.20' ? 'mailaudit-lab' : `mailaudit-lab-${LAB_NET}`;
+  return opts.dir ?? process.env.MAILAUDIT_LAB_DIR ?? join(tmpdir(), own);
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Hash of the lab's own source and options: a running lab built from other sources is rebuilt. */
 function fingerprint(bulk: number): string {
-  const h = createHash('sha256').update(`bulk=${bulk}\n`);
+  const h = createHash('sha256').update(`bulk=${bulk}\nnet=${LAB_NET}\n`);
   for (const f of ['scenarios', 'model', 'zones', 'configs', 'daemon', 'certs', 'addresses', 'lab']) {
     for (const ext of ['.ts', '.js']) {
       const p = join(here, f + ext);

@@ -92,7 +92,7 @@ export interface HostSpec {
   tlsa?: 'match' | 'mismatch';
   /** Entry in the lab's IP blocklist: `listed` answers 127.0.0.2, `refused` 127.255.255.254. */
   dnsbl?: 'listed' | 'refused';
-  /** Address; allocated in 127.20.1.0/24 in declaration order when absent. */
+  /** Address; allocated in the lab net's .1.0/24 (127.20.1.0/24 by default) in declaration order when absent. */
   address?: string;
 }
 

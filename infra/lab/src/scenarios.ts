@@ -5,7 +5,7 @@
  * Every scenario starts from the all-good domain (`good.test`) and changes one thing, so that the
  * codes it declares are exactly those a correct audit reports for it.
  */
-import { BULK_HOST_NET, CLOSED_POLICY_ADDRESS, INERT_NET, POLICY_ADDRESS } from './addresses.js';
+import { BULK_HOST_NET, CLOSED_POLICY_ADDRESS, HOST_NET, INERT_NET, POLICY_ADDRESS } from './addresses.js';
 import type { HostSpec, LabModel, Materials, PolicySpec, Rec, Scenario, ZoneSpec } from './model.js';
 
 /** The shared, well-configured mail host most scenario domains use as MX. */
@@ -224,7 +224,7 @@ function scenarios(variant: LabVariant): Fragment {
       'mx-ip-literal.test',
       'an MX target written as an IP address (a name that has no address); a second MX works',
       ['mx.ip_literal', 'mx.host_unresolvable'],
-      { mx: ['127.20.1.1', GOOD_MX] },
+      { mx: [`${HOST_NET}.1`, GOOD_MX] },
     ),
   );
   add(
@@ -622,7 +622,7 @@ function infrastructure(): Fragment {
     { apex: 'dnsbl.test', dnssec: 'unsigned' },
     { apex: 'spamhaus.org', dnssec: 'unsigned' },
   );
-  f.hosts.push({ name: GOOD_MX, smtp: 'good', access: 'good', tlsa: 'match', address: '127.20.1.1' });
+  f.hosts.push({ name: GOOD_MX, smtp: 'good', access: 'good', tlsa: 'match', address: `${HOST_NET}.1` });
   // RFC 5782 section 5: the test point every IP list answers.
   f.records.push(
     ...MIRRORED_IP_BLOCKLISTS.flatMap((zone): Rec[] => [
@@ -668,7 +668,7 @@ function bulk(count: number): Fragment {
 }
 
 /**
- * The whole lab. Addresses of hosts declared without one are allocated in 127.20.1.0/24, after
+ * The whole lab. Addresses of hosts declared without one are allocated in the lab net's .1.0/24 (127.20.1.0/24 by default), after
  * the fixed ones, in declaration order.
  */
 export function buildModel(bulkCount = 0, variant: LabVariant = 'base'): LabModel {
@@ -681,9 +681,9 @@ export function buildModel(bulkCount = 0, variant: LabVariant = 'base'): LabMode
   let next = 1;
   const hosts = all.hosts.map((h) => {
     if (h.address) return { ...h, address: h.address };
-    while (used.has(`127.20.1.${next}`)) next++;
-    if (next > 254) throw new Error('lab: more than 254 mail hosts in 127.20.1.0/24');
-    const address = `127.20.1.${next}`;
+    while (used.has(`${HOST_NET}.${next}`)) next++;
+    if (next > 254) throw new Error(`lab: more than 254 mail hosts in ${HOST_NET}.0/24`);
+    const address = `${HOST_NET}.${next}`;
     used.add(address);
     return { ...h, address };
   });

@@ -9,11 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { auditDomain, type Report } from '../src/index.js';
 import { mx, stubDns, txt } from './helpers/stub-dns.js';
 
+// The lab's /16 (MAILAUDIT_LAB_NET, as infra/lab reads it), so two checkouts can run this at once.
+const NET = process.env.MAILAUDIT_LAB_NET || '127.20';
 const HOSTS = {
-  silent: '127.20.250.1',
-  trickle: '127.20.250.2',
-  endless: '127.20.250.3',
-  garbage: '127.20.250.4',
+  silent: `${NET}.250.1`,
+  trickle: `${NET}.250.2`,
+  endless: `${NET}.250.3`,
+  garbage: `${NET}.250.4`,
 } as const;
 
 const servers: Server[] = [];
