@@ -34,6 +34,8 @@ export const CODES = {
   'spf.all.pass': c('critical', 'spf'),
   'spf.all.neutral': c('warning', 'spf'),
   'spf.ptr': c('notice', 'spf'),
+  // Added (docs/codes.md): an `mx` term whose target has more than 10 MX records (RFC 7208 4.6.4).
+  'spf.mx.too_many': c('critical', 'spf'),
   'dmarc.missing': c('critical', 'dmarc'),
   'dmarc.multiple': c('critical', 'dmarc'),
   'dmarc.syntax': c('critical', 'dmarc'),
@@ -48,7 +50,11 @@ export const CODES = {
   'dkim.revoked': c('info', 'dkim'),
   'dkim.testing': c('warning', 'dkim'),
   'dkim.syntax': c('critical', 'dkim'),
+  // Added (docs/codes.md): a key whose s= service types exclude email (RFC 6376 3.6.1).
+  'dkim.key.not_for_email': c('critical', 'dkim'),
   'mta_sts.missing': c('notice', 'mta-sts'),
+  // Added (docs/codes.md): the _mta-sts TXT record does not parse, or more than one starts with v=STSv1.
+  'mta_sts.record.invalid': c('warning', 'mta-sts'),
   'mta_sts.policy.unreachable': c('warning', 'mta-sts'),
   'mta_sts.policy.invalid': c('warning', 'mta-sts'),
   // Critical for an enforce policy, a warning in testing mode (set by the check).
@@ -62,6 +68,8 @@ export const CODES = {
   'dane.tlsa.mismatch': c('critical', 'transport'),
   'smtp.unreachable': c('critical', 'transport'),
   'smtp.starttls.missing': c('warning', 'transport'),
+  // Added (docs/codes.md): an MX host's IPv6 addresses refuse port 25 while its IPv4 ones accept.
+  'smtp.ipv6.unreachable': c('warning', 'transport'),
   'imap.starttls.missing': c('critical', 'transport'),
   'imap.plaintext_auth': c('critical', 'transport'),
   'pop3.stls.missing': c('critical', 'transport'),

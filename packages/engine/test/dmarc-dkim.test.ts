@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { evaluateBimi, fetchBimi } from '../src/checks/bimi/index.js';
 import { evaluateDkim, fetchDkim, parseDkimKey } from '../src/checks/dkim/index.js';
 import { evaluateDmarc, fetchDmarc, organizationalDomain, parseDmarc } from '../src/checks/dmarc/index.js';
-import { evaluateMtaSts, fetchMtaSts } from '../src/checks/mta-sts/index.js';
+import { evaluateMtaSts, fetchMtaSts, parseStsPolicy } from '../src/checks/mta-sts/index.js';
 import { evaluateTlsRpt, fetchTlsRpt } from '../src/checks/tls-rpt/index.js';
 import { type StubZone, stubDns, txt } from './helpers/stub-dns.js';
 
@@ -80,6 +80,40 @@ describe('DMARC', () => {
   it('says nothing when a lookup failed, rather than "missing"', async () => {
     assert.deepEqual(await dmarc({ '_dmarc.example.com': { TXT: 'servfail' } }), []);
   });
+
+  it('reads tag names in any case, as RFC 7489 6.4 writes them (ABNF quoted strings)', async () => {
+    assert.deepEqual(
+      await dmarc({ '_dmarc.example.com': { TXT: txt('V=DMARC1; P=reject; RUA=mailto:d@example.com') } }),
+      [],
+    );
+    assert.deepEqual(
+      codes(
+        await dmarc({ '_dmarc.example.com': { TXT: txt('v=DMARC1; P=Quarantine; PCT=50; RUA=mailto:d@example.com') } }),
+      ),
+      ['dmarc.pct.partial'],
+    );
+    const inherited = await dmarc(
+      { '_dmarc.example.com': { TXT: txt('V=DMARC1; P=reject; SP=none; RUA=mailto:d@example.com') } },
+      'shop.example.com',
+    );
+    assert.deepEqual(codes(inherited), ['dmarc.inherited', 'dmarc.policy.none']);
+    // The value DMARC1 is not a quoted string: it keeps its case (%x44.4d.41.52.43.31).
+    assert.equal(parseDmarc('v=dmarc1; p=reject').ok, false);
+  });
+
+  it('reports a record starting with white space, which receivers discard (RFC 7489 6.6.3), with the trimmed one as fix', async () => {
+    const f = await dmarc({ '_dmarc.example.com': { TXT: txt(' v=DMARC1; p=reject; rua=mailto:d@example.com') } });
+    assert.deepEqual(codes(f), ['dmarc.syntax']);
+    assert.match(String(f[0]?.params.error), /white space/);
+    assert.equal(f[0]?.fix?.value, 'v=DMARC1; p=reject; rua=mailto:d@example.com');
+    // Beside a proper record it is one receivers discard: the proper one is the policy.
+    assert.deepEqual(
+      await dmarc({
+        '_dmarc.example.com': { TXT: txt(' v=DMARC1; p=none', 'v=DMARC1; p=reject; rua=mailto:d@example.com') },
+      }),
+      [],
+    );
+  });
 });
 
 function rsaRecord(bits: number, extra = '') {
@@ -117,6 +151,20 @@ describe('DKIM', () => {
         ['dkim.syntax', 'e._domainkey.example.com'],
       ],
     );
+  });
+
+  it('reports a key whose service types exclude email (RFC 6376 3.6.1), and accepts * and email', async () => {
+    const dns = stubDns({
+      'a._domainkey.example.com': { TXT: txt(k2048.replace('v=DKIM1;', 'v=DKIM1; s=tlsrpt;')) },
+      'b._domainkey.example.com': { TXT: txt(k2048.replace('v=DKIM1;', 'v=DKIM1; s=email:tlsrpt;')) },
+      'c._domainkey.example.com': { TXT: txt(k2048.replace('v=DKIM1;', 'v=DKIM1; s=*;')) },
+    });
+    const f = evaluateDkim(await fetchDkim(dns, 'example.com', ['a', 'b', 'c']));
+    assert.deepEqual(
+      f.map((x) => [x.code, x.subject, x.severity]),
+      [['dkim.key.not_for_email', 'a._domainkey.example.com', 'critical']],
+    );
+    assert.deepEqual(f[0]?.params.services, ['tlsrpt']);
   });
 
   it('reports missing only when every selector answered', async () => {
@@ -166,6 +214,19 @@ describe('TLS-RPT, BIMI, MTA-STS records', () => {
     );
   });
 
+  it('BIMI: checks lps= (local-part prefixes) and avp= (brand or personal)', async () => {
+    const run = async (record: string) =>
+      codes(
+        evaluateBimi(await fetchBimi(stubDns({ 'default._bimi.example.com': { TXT: txt(record) } }), 'example.com')),
+      );
+    const l = 'v=BIMI1; l=https://example.com/l.svg';
+    assert.deepEqual(await run(`${l}; lps=news, billing-team; avp=personal`), []);
+    assert.deepEqual(await run(`${l}; lps=`), []);
+    assert.deepEqual(await run(`${l}; lps=news,help_desk`), ['bimi.syntax']);
+    assert.deepEqual(await run(`${l}; avp=logo`), ['bimi.syntax']);
+    assert.deepEqual(await run(`${l}; avp=Brand`), ['bimi.syntax']);
+  });
+
   it('MTA-STS: missing with a dated record, present, failed', async () => {
     const today = new Date('2026-11-29T10:00:00Z');
     const run = async (zone: StubZone) => evaluateMtaSts(await fetchMtaSts(stubDns(zone), 'example.com'), today);
@@ -173,5 +234,44 @@ describe('TLS-RPT, BIMI, MTA-STS records', () => {
     assert.deepEqual(missing[0]?.fix, { type: 'TXT', name: '_mta-sts.example.com', value: 'v=STSv1; id=20261129' });
     assert.deepEqual(await run({ '_mta-sts.example.com': { TXT: txt('v=STSv1; id=abc') } }), []);
     assert.deepEqual(await run({ '_mta-sts.example.com': { TXT: 'timeout' } }), []);
+  });
+
+  it('MTA-STS: a record with two id= or two records is invalid, and senders ignore it (RFC 8461 3.1)', async () => {
+    const today = new Date('2026-11-29T10:00:00Z');
+    const fetch = async (...records: string[]) =>
+      fetchMtaSts(stubDns({ '_mta-sts.example.com': { TXT: txt(...records) } }), 'example.com');
+    const twoIds = await fetch('v=STSv1; id=abc; id=def');
+    assert.equal(twoIds.state, 'invalid');
+    const f = evaluateMtaSts(twoIds, today);
+    assert.deepEqual(
+      f.map((x) => [x.code, x.severity, x.subject]),
+      [['mta_sts.record.invalid', 'warning', '_mta-sts.example.com']],
+    );
+    assert.equal((await fetch('v=STSv1; id=abc', 'v=STSv1; id=def')).state, 'invalid');
+    assert.equal((await fetch('v=STSv1; id=not-alnum')).state, 'invalid');
+    assert.deepEqual(await fetch('v=STSv1; id=abc;'), {
+      domain: 'example.com',
+      name: '_mta-sts.example.com',
+      state: 'found',
+      records: ['v=STSv1; id=abc;'],
+      id: 'abc',
+    });
+  });
+
+  it('MTA-STS: an mx pattern that is not a host name makes the policy invalid', () => {
+    const policy = (mx: string) => `version: STSv1\nmode: enforce\nmx: ${mx}\nmax_age: 86400\n`;
+    for (const good of ['mx1.example.com', '*.example.com', 'a-b.example.com', 'x']) {
+      assert.equal(parseStsPolicy(policy(good)).ok, true, good);
+    }
+    for (const bad of [
+      'mx-.example.com',
+      '-mx.example.com',
+      'mail.*.example.com',
+      '*.*.example.com',
+      '*example.com',
+      'a..b',
+    ]) {
+      assert.equal(parseStsPolicy(policy(bad)).ok, false, bad);
+    }
   });
 });

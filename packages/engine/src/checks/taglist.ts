@@ -1,14 +1,46 @@
 /**
- * The tag=value lists of DKIM (RFC 6376 3.2), DMARC (RFC 7489 6.4), BIMI and TLS-RPT: tags
- * separated by ";", white space around tags and values ignored, a final ";" allowed.
+ * The tag=value lists of DKIM (RFC 6376 3.2), DMARC (RFC 7489 6.4), BIMI, MTA-STS (RFC 8461 3.1)
+ * and TLS-RPT (RFC 8460 3): tags separated by ";", white space around tags and values ignored, a
+ * final ";" allowed. Each standard differs in small ways, given as options.
  */
 export interface TagList {
   tags: [string, string][];
+  /** The value of the first tag of that name. */
   get(name: string): string | undefined;
+  /** Every value of the tags of that name, in order. */
+  all(name: string): string[];
   error?: string;
 }
 
-export function parseTagList(text: string, opts: { lowerNames?: boolean } = {}): TagList {
+export interface TagListOptions {
+  /**
+   * Tag names compare case-insensitively and are returned in lower case. DMARC's are ABNF quoted
+   * strings (RFC 7489 6.4, RFC 5234 2.3), BIMI's too; DKIM's are case-sensitive (RFC 6376 3.2).
+   * @default false
+   */
+  lowerNames?: boolean;
+  /**
+   * An empty tag between two ";" is skipped rather than an error. RFC 7489's ABNF has no empty
+   * tag, but DMARC receivers split on ";" and skip empty parts (OpenDMARC, Stalwart's mail-auth),
+   * and so do DKIM verifiers with key records (docs/conformance.md). @default false
+   */
+  skipEmpty?: boolean;
+  /** Tags that may appear more than once (TLS-RPT's `rua`, RFC 8460 3). @default none */
+  repeatable?: readonly string[];
+  /** What a tag name may be. @default a letter, then letters, digits and "_" (RFC 6376 3.2) */
+  namePattern?: RegExp;
+}
+
+/**
+ * Extension field names of MTA-STS and TLS-RPT records (RFC 8461 3.1 sts-ext-name, RFC 8460 3
+ * tlsrpt-ext-name): a letter or digit, then up to 31 letters, digits, "_", "-" or ".".
+ */
+export const EXTENSION_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+
+/** Extension field values of MTA-STS and TLS-RPT records: visible ASCII except "=" and ";". */
+export const EXTENSION_VALUE = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
+
+export function parseTagList(text: string, opts: TagListOptions = {}): TagList {
   const tags: [string, string][] = [];
   let error: string | undefined;
   const seen = new Set<string>();
@@ -17,7 +49,7 @@ export function parseTagList(text: string, opts: { lowerNames?: boolean } = {}):
   for (const part of parts) {
     const p = part.trim();
     if (p === '') {
-      error ??= 'an empty tag between two ";"';
+      if (!opts.skipEmpty) error ??= 'an empty tag between two ";"';
       continue;
     }
     const eq = p.indexOf('=');
@@ -27,20 +59,27 @@ export function parseTagList(text: string, opts: { lowerNames?: boolean } = {}):
     }
     let name = p.slice(0, eq).trim();
     if (opts.lowerNames) name = name.toLowerCase();
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+    if (!(opts.namePattern ?? /^[A-Za-z][A-Za-z0-9_]*$/).test(name)) {
       error ??= `"${name}" is not a valid tag name`;
       continue;
     }
-    if (seen.has(name)) error ??= `the tag "${name}" appears twice`;
+    if (seen.has(name) && !opts.repeatable?.includes(name)) error ??= `the tag "${name}" appears twice`;
     seen.add(name);
     tags.push([name, p.slice(eq + 1).trim()]);
   }
-  const list: TagList = { tags, get: (n) => tags.find(([k]) => k === n)?.[1] };
+  const list: TagList = {
+    tags,
+    get: (n) => tags.find(([k]) => k === n)?.[1],
+    all: (n) => tags.filter(([k]) => k === n).map(([, v]) => v),
+  };
   if (error) list.error = error;
   return list;
 }
 
-/** Whether the list starts with `v=<version>`, as DMARC, TLS-RPT and BIMI require. */
+/**
+ * Whether the list starts with `v=<version>`, as DMARC, TLS-RPT, MTA-STS and BIMI require. The
+ * version value compares exactly (RFC 7489 6.4 spells it with %x codes; RFC 8460 and 8461 with %s).
+ */
 export function startsWithVersion(list: TagList, version: string): boolean {
   const [first] = list.tags;
   return first?.[0] === 'v' && first[1] === version;

@@ -1,7 +1,6 @@
 /**
  * BIMI: the `default._bimi` TXT record (draft-brand-indicators-for-message-identification) and
- * its syntax: v=BIMI1 first, l= an https: URL of the logo (or empty to decline), a= an https:
- * URL of the evidence document (or empty).
+ * its syntax (bimiError).
  */
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
@@ -24,7 +23,11 @@ function httpsUrl(v: string): boolean {
   }
 }
 
-/** Why a BIMI record is invalid, or undefined. Pure. */
+/**
+ * Why a BIMI record is invalid, or undefined (draft-brand-indicators-for-message-identification
+ * 4.2): v=BIMI1 first; l= and a= empty or https: URLs; lps= a comma-separated list of local-part
+ * prefixes of 1 to 63 letters, digits and "-" (or empty); avp= "brand" or "personal". Pure.
+ */
 export function bimiError(text: string): string | undefined {
   const list = parseTagList(text, { lowerNames: true });
   if (list.error) return list.error;
@@ -34,6 +37,12 @@ export function bimiError(text: string): string | undefined {
     return `l=${l} is not an https: URL`;
   const a = list.get('a');
   if (a !== undefined && a !== '' && !httpsUrl(a)) return `a=${a} is not an https: URL`;
+  const lps = list.get('lps');
+  if (lps !== undefined && lps !== '' && !lps.split(/[ \t]*,[ \t]*/).every((p) => /^[A-Za-z0-9-]{1,63}$/.test(p)))
+    return `lps=${lps} is not a list of local-part prefixes (letters, digits and "-")`;
+  const avp = list.get('avp');
+  // bimi-logo-preference = "avp" *WSP "=" *WSP %s"personal" / %s"brand"
+  if (avp !== undefined && avp !== 'brand' && avp !== 'personal') return `avp=${avp} is not brand or personal`;
   return undefined;
 }
 

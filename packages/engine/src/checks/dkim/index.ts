@@ -58,6 +58,8 @@ export interface DkimKeyInfo {
   text: string;
   revoked: boolean;
   testing: boolean;
+  /** The services of `s=` (RFC 6376 3.6.1): `*` or `email` means usable for mail. @default ['*'] */
+  services: string[];
   keyType?: string;
   bits?: number;
   error?: string;
@@ -71,10 +73,19 @@ export interface DkimInput {
   failedSelectors: string[];
 }
 
-/** Parses a DKIM key record and loads its key (RFC 6376 3.6.1). Pure. */
+/** Whether the key's service types (`s=`) include email: `email` or `*` (RFC 6376 3.6.1). */
+export function forEmail(info: Pick<DkimKeyInfo, 'services'>): boolean {
+  return info.services.some((s) => s === '*' || s === 'email');
+}
+
+/**
+ * Parses a DKIM key record and loads its key (RFC 6376 3.6.1). Pure. Tag names are
+ * case-sensitive (3.2); white space around tags and an empty tag between ";" are tolerated as
+ * verifiers tolerate them (docs/conformance.md).
+ */
 export function parseDkimKey(selector: string, name: string, text: string): DkimKeyInfo {
-  const info: DkimKeyInfo = { selector, name, text, revoked: false, testing: false };
-  const list = parseTagList(text);
+  const info: DkimKeyInfo = { selector, name, text, revoked: false, testing: false, services: ['*'] };
+  const list = parseTagList(text, { skipEmpty: true });
   if (list.error) return { ...info, error: list.error };
   const v = list.get('v');
   if (v !== undefined && (list.tags[0]?.[0] !== 'v' || v !== 'DKIM1')) {
@@ -82,8 +93,12 @@ export function parseDkimKey(selector: string, name: string, text: string): Dkim
   }
   const flags = (list.get('t') ?? '').split(':').map((f) => f.trim().toLowerCase());
   info.testing = flags.includes('y');
+  const s = list.get('s');
+  if (s !== undefined) info.services = s.split(':').map((x) => x.trim().toLowerCase());
   const k = (list.get('k') ?? 'rsa').toLowerCase();
   info.keyType = k;
+  // An unknown key type makes the record unusable whatever p= holds (6.1.2).
+  if (k !== 'rsa' && k !== 'ed25519') return { ...info, error: `unknown key type k=${k}` };
   const p = list.get('p');
   if (p === undefined) return { ...info, error: 'the required tag "p" is missing' };
   const b64 = p.replace(/\s+/g, '');
@@ -100,11 +115,9 @@ export function parseDkimKey(selector: string, name: string, text: string): Dkim
     }
     return { ...info, error: 'p= does not hold an RSA public key' };
   }
-  if (k === 'ed25519') {
-    if (der.length !== 32) return { ...info, error: `an Ed25519 key is 32 bytes, not ${der.length}` };
-    return { ...info, bits: 256 };
-  }
-  return { ...info, error: `unknown key type k=${k}` };
+  // k=ed25519 (RFC 8463 4.2): the raw 32-byte public key.
+  if (der.length !== 32) return { ...info, error: `an Ed25519 key is 32 bytes, not ${der.length}` };
+  return { ...info, bits: 256 };
 }
 
 export async function fetchDkim(dns: DnsClient, domain: string, selectors: readonly string[]): Promise<DkimInput> {
@@ -157,6 +170,17 @@ export function evaluateDkim(input: DkimInput): Finding[] {
     if (k.revoked) {
       out.push(
         finding('dkim.revoked', k.name, `The DKIM key at ${k.name} is revoked (empty p=).`, { selector: k.selector }),
+      );
+      continue;
+    }
+    if (!forEmail(k)) {
+      out.push(
+        finding(
+          'dkim.key.not_for_email',
+          k.name,
+          `The DKIM key at ${k.name} is published for other services (s=${k.services.join(':')}), not email: verifiers do not accept mail signatures made with it (RFC 6376 3.6.1).`,
+          { selector: k.selector, services: k.services },
+        ),
       );
       continue;
     }

@@ -28,12 +28,17 @@ export type DmarcParse = { ok: true; record: DmarcRecord } | { ok: false; error:
 
 const POLICIES = new Set(['none', 'quarantine', 'reject']);
 
+/** Largest report size a `!` suffix may give: below 2^64 (RFC 7489 6.4 leaves it unbounded; receivers hold it in 64 bits). */
+const MAX_SIZE = 2n ** 64n;
+
 function parseUris(value: string, tag: string): string[] | string {
+  // dmarc-urilist = dmarc-uri *(*WSP "," *WSP dmarc-uri) (RFC 7489 6.4)
   const uris = value.split(',').map((u) => u.trim());
   for (const u of uris) {
-    // dmarc-uri = URI [ "!" 1*DIGIT [ "k" / "m" / "g" / "t" ] ] (RFC 7489 6.4)
-    const m = /^([a-z][a-z0-9+.-]*):([^!\s]+)(?:!\d+[kmgt]?)?$/i.exec(u);
+    // dmarc-uri = URI [ "!" 1*DIGIT [ "k" / "m" / "g" / "t" ] ]; quoted letters match either case.
+    const m = /^([a-z][a-z0-9+.-]*):([^!\s]+)(?:!(\d+)[kmgt]?)?$/i.exec(u);
     if (!m) return `${tag} has an invalid URI "${u}"`;
+    if (m[3] !== undefined && BigInt(m[3]) >= MAX_SIZE) return `${tag} has a size limit too large in "${u}"`;
     if ((m[1] as string).toLowerCase() === 'mailto' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(m[2] as string)) {
       return `${tag} has an invalid address "${u}"`;
     }
@@ -41,9 +46,27 @@ function parseUris(value: string, tag: string): string[] | string {
   return uris;
 }
 
-/** Parses a DMARC record under the rules of RFC 7489 6.3 and 6.4. */
+/** Whether a TXT string is a DMARC record as receivers select them: it starts with "v=DMARC1" (RFC 7489 6.6.3). */
+export function isDmarcRecord(text: string): boolean {
+  // The tag name "v" is case-insensitive, the value "DMARC1" is not (6.4).
+  return /^[vV][ \t]*=[ \t]*DMARC1[ \t]*(;|$)/.test(text);
+}
+
+/**
+ * Parses a DMARC record under the rules of RFC 7489 6.3 and 6.4: tag names in any case, values of
+ * p, sp, adkim, aspf and fo in any case, unknown tags ignored (6.3), empty tags between ";" skipped
+ * as receivers do (docs/conformance.md).
+ */
 export function parseDmarc(text: string): DmarcParse {
-  const list = parseTagList(text);
+  // 6.6.3: records that do not start with "v=DMARC1" are discarded; white space first is such a record.
+  if (/^\s/.test(text)) {
+    return {
+      ok: false,
+      error:
+        'the record starts with white space, and receivers discard records that do not start with "v=DMARC1" (RFC 7489 6.6.3)',
+    };
+  }
+  const list = parseTagList(text, { lowerNames: true, skipEmpty: true });
   if (list.error) return { ok: false, error: list.error };
   if (!startsWithVersion(list, 'DMARC1')) return { ok: false, error: '"v=DMARC1" must be the first tag' };
   const p = list.get('p')?.toLowerCase();
@@ -68,8 +91,14 @@ export function parseDmarc(text: string): DmarcParse {
   const fo = list.get('fo');
   if (fo !== undefined && !/^[01ds](\s*:\s*[01ds])*$/i.test(fo))
     return { ok: false, error: `fo=${fo} is not a list of 0, 1, d, s` };
+  const rf = list.get('rf');
+  // dmarc-rfmt = "rf" *WSP "=" *WSP Keyword *(*WSP ":" Keyword); Keyword = Ldh-str (RFC 5321 4.1.2)
+  if (rf !== undefined && !rf.split(/\s*:\s*/).every((k) => /^[A-Za-z0-9-]*[A-Za-z0-9]$/.test(k)))
+    return { ok: false, error: `rf=${rf} is not a list of report format names` };
   const ri = list.get('ri');
-  if (ri !== undefined && !/^\d+$/.test(ri)) return { ok: false, error: `ri=${ri} is not a whole number` };
+  // A 32-bit unsigned number of seconds (6.3).
+  if (ri !== undefined && (!/^\d{1,10}$/.test(ri) || Number(ri) > 0xffff_ffff))
+    return { ok: false, error: `ri=${ri} is not a whole number of seconds below 2^32` };
   for (const tag of ['rua', 'ruf'] as const) {
     const v = list.get(tag);
     if (v === undefined) continue;
@@ -93,10 +122,15 @@ export interface DmarcInput {
   external: { uri: string; destination: string; authName: string; authorized: boolean | 'unknown' }[];
 }
 
+/**
+ * The records receivers select (6.6.3: those starting with "v=DMARC1"); when there is none, those
+ * that name DMARC1 elsewhere (misplaced, or after white space), so that their syntax is reported
+ * rather than the record silently called missing.
+ */
 function dmarcCandidates(texts: string[]): string[] {
-  // RFC 7489 6.6.3 discards records not starting with v=DMARC1; one naming DMARC1 elsewhere is
-  // kept so that its misplaced v= is reported rather than silently ignored.
-  return texts.filter((t) => /^\s*v\s*=\s*DMARC1\s*(;|$)/i.test(t) || /(^|;)\s*v\s*=\s*DMARC1\s*(;|$)/i.test(t));
+  const proper = texts.filter(isDmarcRecord);
+  if (proper.length > 0) return proper;
+  return texts.filter((t) => /(^|;)\s*v\s*=\s*DMARC1\s*(;|$)/i.test(t)).slice(0, 1);
 }
 
 export async function fetchDmarc(dns: DnsClient, domain: string): Promise<DmarcInput> {
@@ -134,7 +168,7 @@ export async function fetchDmarc(dns: DnsClient, domain: string): Promise<DmarcI
       seen.add(destination);
       const authName = `${policyDomain}._report._dmarc.${destination}`;
       const auth = await dns.query(authName, 'TXT');
-      const authorized = failed(auth) ? 'unknown' : auth.records.some((r) => /^v=DMARC1\s*(;|$)/i.test(r.text.trim()));
+      const authorized = failed(auth) ? 'unknown' : auth.records.some((r) => isDmarcRecord(r.text.trim()));
       input.external.push({ uri, destination, authName, authorized });
     }),
   );
@@ -172,11 +206,19 @@ export function evaluateDmarc(input: DmarcInput): Finding[] {
   }
   const parsed = parseDmarc(input.text as string);
   if (!parsed.ok) {
+    const text = input.text as string;
+    // A record that only needs its leading white space removed gets that as its fix.
+    const trimmed = text.trim();
+    const fix =
+      trimmed !== text && parseDmarc(trimmed).ok ? { type: 'TXT', name: recordName, value: trimmed } : undefined;
     out.push(
-      finding('dmarc.syntax', recordName, `The DMARC record at ${recordName} does not parse: ${parsed.error}.`, {
-        error: parsed.error,
-        text: input.text,
-      }),
+      finding(
+        'dmarc.syntax',
+        recordName,
+        `The DMARC record at ${recordName} does not parse: ${parsed.error}.`,
+        { error: parsed.error, text },
+        fix ? { fix } : {},
+      ),
     );
     return out;
   }

@@ -6,7 +6,7 @@ import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
 import type { Finding } from '../../types.js';
-import { parseTagList } from '../taglist.js';
+import { EXTENSION_NAME, EXTENSION_VALUE, parseTagList, startsWithVersion } from '../taglist.js';
 import { mxMatches, type PolicyFetch, parseStsPolicy } from './policy.js';
 
 export { fetchStsPolicy, mxMatches, parseStsPolicy } from './policy.js';
@@ -14,26 +14,61 @@ export { fetchStsPolicy, mxMatches, parseStsPolicy } from './policy.js';
 export interface MtaStsInput {
   domain: string;
   name: string;
-  state: 'found' | 'missing' | 'failed';
+  /** `invalid`: records start with v=STSv1 but not exactly one of them parses (senders then assume no policy). */
+  state: 'found' | 'missing' | 'invalid' | 'failed';
   records: string[];
   /** The policy id of the single valid record. */
   id?: string;
+  /** Why the record is invalid. */
+  error?: string;
+}
+
+export type StsRecordParse = { ok: true; id: string } | { ok: false; error: string };
+
+/**
+ * Parses an `_mta-sts` TXT record (RFC 8461 3.1): "v=STSv1" first, exactly one `id` of 1 to 32
+ * letters and digits, extension fields name=value; fields separated by ";" with optional white
+ * space, one final ";" allowed.
+ */
+export function parseStsRecord(text: string): StsRecordParse {
+  const list = parseTagList(text, { namePattern: EXTENSION_NAME });
+  if (list.error) return { ok: false, error: list.error };
+  if (!text.startsWith('v=STSv1') || !startsWithVersion(list, 'STSv1'))
+    return { ok: false, error: '"v=STSv1" must be the first field' };
+  const id = list.get('id');
+  if (id === undefined) return { ok: false, error: 'the required field "id" is missing' };
+  if (!/^[A-Za-z0-9]{1,32}$/.test(id)) return { ok: false, error: `id=${id} is not 1 to 32 letters and digits` };
+  for (const [name, value] of list.tags.slice(1)) {
+    if (!EXTENSION_VALUE.test(value)) return { ok: false, error: `${name}=${value} has an empty or invalid value` };
+  }
+  return { ok: true, id };
 }
 
 export async function fetchMtaSts(dns: DnsClient, domain: string): Promise<MtaStsInput> {
   const name = `_mta-sts.${domain}`;
   const a = await dns.query(name, 'TXT');
   if (failed(a)) return { domain, name, state: 'failed', records: [] };
+  // RFC 8461 3.1: records not starting with "v=STSv1;" are discarded; then exactly one must remain and parse.
   const records = a.records.map((r) => r.text).filter((t) => /^v=STSv1\s*(;|$)/.test(t));
-  const input: MtaStsInput = { domain, name, state: records.length ? 'found' : 'missing', records };
-  if (records.length === 1) {
-    const id = parseTagList(records[0] as string).get('id');
-    if (id && /^[A-Za-z0-9]{1,32}$/.test(id)) input.id = id;
-  }
-  return input;
+  if (records.length === 0) return { domain, name, state: 'missing', records };
+  if (records.length > 1)
+    return { domain, name, state: 'invalid', records, error: `${records.length} records start with v=STSv1` };
+  const parsed = parseStsRecord(records[0] as string);
+  if (!parsed.ok) return { domain, name, state: 'invalid', records, error: parsed.error };
+  return { domain, name, state: 'found', records, id: parsed.id };
 }
 
 export function evaluateMtaSts(input: MtaStsInput, today: Date): Finding[] {
+  if (input.state === 'invalid') {
+    return [
+      finding(
+        'mta_sts.record.invalid',
+        input.name,
+        `The MTA-STS record at ${input.name} is not valid (${input.error}): senders then assume ${input.domain} has no MTA-STS policy (RFC 8461 3.1).`,
+        { error: input.error, records: input.records },
+      ),
+    ];
+  }
   if (input.state !== 'missing') return [];
   const id = today.toISOString().slice(0, 10).replaceAll('-', '');
   return [

@@ -25,15 +25,36 @@ export type PolicyParse = { ok: true; policy: StsPolicy } | { ok: false; error: 
 /** Largest policy body read (RFC 8461 3.3 lets clients limit it; 64 KiB is what it suggests). */
 export const MAX_POLICY_BYTES = 64 * 1024;
 
+/** A host name label (RFC 5321 4.1.2 sub-domain): letters, digits and inner hyphens, 1 to 63 long. */
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Whether `pattern` is an `mx` value of RFC 8461 3.2: a host name, or "*." and a host name. */
+export function validMxPattern(pattern: string): boolean {
+  const name = pattern.startsWith('*.') ? pattern.slice(2) : pattern;
+  const labels = name.split('.');
+  return name.length <= 253 && labels.length >= 1 && labels.every((l) => LABEL.test(l));
+}
+
+/** Fields a policy has once (RFC 8461 3.2); `mx` may repeat, extensions are ignored. */
+const SINGLE_FIELDS = new Set(['version', 'mode', 'max_age']);
+
+/**
+ * Parses a policy body (RFC 8461 3.2): "key: value" lines ending in LF or CRLF; version, mode and
+ * max_age once each, mx once or more unless mode is none, extension fields checked for form and
+ * otherwise ignored.
+ */
 export function parseStsPolicy(body: string): PolicyParse {
   const fields = new Map<string, string[]>();
   for (const raw of body.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '') continue;
-    const m = /^([A-Za-z0-9_]+)\s*:\s*(.*)$/.exec(line);
+    const m = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31})\s*:\s*(.*)$/.exec(line);
     if (!m) return { ok: false, error: `"${line.slice(0, 60)}" is not a "key: value" line` };
     const key = (m[1] as string).toLowerCase();
-    fields.set(key, [...(fields.get(key) ?? []), (m[2] as string).trim()]);
+    const value = (m[2] as string).trim();
+    if (value === '') return { ok: false, error: `the field "${key}" has no value` };
+    if (SINGLE_FIELDS.has(key) && fields.has(key)) return { ok: false, error: `the field "${key}" appears twice` };
+    fields.set(key, [...(fields.get(key) ?? []), value]);
   }
   if (fields.get('version')?.[0] !== 'STSv1') return { ok: false, error: 'the policy has no "version: STSv1"' };
   const mode = fields.get('mode')?.[0];
@@ -50,7 +71,7 @@ export function parseStsPolicy(body: string): PolicyParse {
   const mx = (fields.get('mx') ?? []).map((m) => m.toLowerCase().replace(/\.$/, ''));
   if (mode !== 'none' && mx.length === 0) return { ok: false, error: 'the policy lists no "mx"' };
   for (const m of mx) {
-    if (!/^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+$/.test(m)) return { ok: false, error: `"${m}" is not a host name pattern` };
+    if (!validMxPattern(m)) return { ok: false, error: `"${m}" is not a host name pattern` };
   }
   return { ok: true, policy: { mode, mx, maxAge: Number(maxAge) } };
 }

@@ -5,7 +5,7 @@ import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
 import type { Finding } from '../../types.js';
-import { parseTagList, startsWithVersion } from '../taglist.js';
+import { EXTENSION_NAME, EXTENSION_VALUE, parseTagList, startsWithVersion } from '../taglist.js';
 
 export interface TlsRptInput {
   domain: string;
@@ -14,22 +14,36 @@ export interface TlsRptInput {
   records: string[];
 }
 
-/** Checks one TLS-RPT record; returns the reason it is invalid, or undefined. Pure. */
+/** Whether `uri` is a reporting URI RFC 8460 3 allows: mailto: with an address, or https: with a host. */
+function validRua(uri: string): boolean {
+  if (/^mailto:[^@\s]+@[^@\s]+$/i.test(uri)) return true;
+  if (!/^https:\/\/[^\s/]+\S*$/i.test(uri)) return false;
+  try {
+    new URL(uri);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks one TLS-RPT record (RFC 8460 3): "v=TLSRPTv1" first, one or more `rua` fields each a
+ * comma-separated list of mailto: or https: URIs, extension fields name=value. Returns why it is
+ * invalid, or undefined. Pure.
+ */
 export function tlsRptError(text: string): string | undefined {
-  const list = parseTagList(text);
+  const list = parseTagList(text, { namePattern: EXTENSION_NAME, repeatable: ['rua'] });
   if (list.error) return list.error;
   if (!startsWithVersion(list, 'TLSRPTv1')) return '"v=TLSRPTv1" must be the first field';
-  const rua = list.get('rua');
-  if (rua === undefined) return 'the required field "rua" is missing';
-  for (const uri of rua.split(',').map((u) => u.trim())) {
-    if (/^mailto:[^@\s]+@[^@\s]+$/i.test(uri)) continue;
-    if (/^https:\/\/[^\s/]+/i.test(uri)) {
-      try {
-        new URL(uri);
-        continue;
-      } catch {}
+  const ruas = list.all('rua');
+  if (ruas.length === 0) return 'the required field "rua" is missing';
+  for (const rua of ruas) {
+    for (const uri of rua.split(/[ \t]*,[ \t]*/)) {
+      if (!validRua(uri)) return `rua "${uri}" is neither a mailto: nor an https: URI`;
     }
-    return `rua "${uri}" is neither a mailto: nor an https: URI`;
+  }
+  for (const [name, value] of list.tags.slice(1)) {
+    if (name !== 'rua' && !EXTENSION_VALUE.test(value)) return `${name}=${value} has an empty or invalid value`;
   }
   return undefined;
 }
