@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateSpf, fetchSpf } from '../src/checks/spf/index.js';
 import { parseSpf } from '../src/checks/spf/parse.js';
+import { checkHost } from '../src/index.js';
 import { type StubZone, stubDns, txt } from './helpers/stub-dns.js';
 
 async function spfCodes(zone: StubZone, domain = 'example.test') {
@@ -36,7 +37,6 @@ function includeChain(aCount: number): StubZone {
       MX: [{ preference: 10, exchange: 'mx.example.test' }],
     },
     '_spf.example.test': { TXT: txt(`v=spf1 ${t.terms} exists:e.example.test ?all`) },
-    'e.example.test': { A: ['127.0.0.2'] },
     ...t.zone,
   };
 }
@@ -193,6 +193,64 @@ describe('SPF record and its targets', () => {
     const input = await fetchSpf(dns, 'example.test', false);
     assert.equal(input.lookups, 2);
     assert.deepEqual(dns.asked, ['example.test TXT']);
+  });
+});
+
+describe('SPF mx terms over 10 MX records (RFC 7208 4.6.4)', () => {
+  const mxes = (n: number) => Array.from({ length: n }, (_, i) => ({ preference: i, exchange: `mx${i}.big.test` }));
+  it('reports an mx term whose target has 11 MX records, and passes one with 10', async () => {
+    const over = await spfCodes({
+      'example.test': { TXT: txt('v=spf1 mx:big.test -all') },
+      'big.test': { MX: mxes(11) },
+    });
+    assert.deepEqual(over.codes, ['spf.mx.too_many']);
+    assert.deepEqual(over.findings[0]?.params, { term: 'mx:big.test', target: 'big.test', limit: 10 });
+    assert.equal(over.findings[0]?.severity, 'critical');
+    const ten = await spfCodes({
+      'example.test': { TXT: txt('v=spf1 mx:big.test -all') },
+      'big.test': { MX: mxes(10) },
+    });
+    assert.deepEqual(ten.codes, []);
+  });
+
+  it('agrees with check_host, which answers permerror for the same record', async () => {
+    const zone: StubZone = {
+      'example.test': { TXT: txt('v=spf1 ip4:192.0.2.1 mx:big.test -all') },
+      'big.test': { MX: mxes(11) },
+    };
+    const r = await checkHost(stubDns(zone), { ip: '198.51.100.7', sender: 'a@example.test', helo: 'h', now: 0 });
+    assert.equal(r.result, 'permerror');
+    assert.match(r.reason ?? '', /more than 10/);
+  });
+});
+
+describe('one term evaluation for the audit and check_host', () => {
+  // A client no term matches makes check_host walk every term, as the audit does: both must count
+  // the same lookups and void lookups, through the same code (terms.ts).
+  const zone: StubZone = {
+    'example.test': {
+      TXT: txt('v=spf1 a mx:mail.example.test include:_s.example.test exists:e.example.test a:one.example.test ~all'),
+      A: ['192.0.2.10'],
+      AAAA: ['2001:db8::10'],
+    },
+    'mail.example.test': { MX: [{ preference: 10, exchange: 'mx.example.test' }] },
+    'mx.example.test': { A: ['192.0.2.20'], AAAA: ['2001:db8::20'] },
+    '_s.example.test': { TXT: txt('v=spf1 a:one.example.test mx:nomx.example.test -all') },
+    'nomx.example.test': { A: ['192.0.2.30'] },
+    'one.example.test': { A: ['192.0.2.40'], AAAA: ['2001:db8::40'] },
+  };
+
+  it('counts the same lookups and void lookups as check_host for a client that matches nothing', async () => {
+    const audit = await fetchSpf(stubDns(zone), 'example.test', true);
+    for (const ip of ['198.51.100.9', '2001:db8:ffff::9']) {
+      const r = await checkHost(stubDns(zone), { ip, sender: 'x@example.test', helo: 'h', now: 0 });
+      assert.equal(r.result, 'softfail', ip);
+      assert.equal(r.lookups, audit.lookups, `${ip}: lookups`);
+      assert.equal(r.voidLookups, audit.voidLookups, `${ip}: void lookups`);
+    }
+    assert.equal(audit.lookups, 7);
+    // e (NXDOMAIN) and nomx (no MX records): two void terms, the most RFC 7208 4.6.4 allows.
+    assert.deepEqual(audit.voidTerms.sort(), ['exists:e.example.test', 'mx:nomx.example.test']);
   });
 });
 

@@ -3,12 +3,14 @@
  * and HELO name, with macro expansion (section 7), the 10-term lookup limit and the 2 void
  * lookups limit (4.6.4), and explanations (6.2). The audit's static walk (index.ts) answers
  * "what could go wrong for any sender"; this answers "what does a receiver decide for this one".
+ * Both fetch records, count and look up terms through terms.ts.
  */
 import { isIP } from 'node:net';
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { embeddedIpv4, expandIpv6, reverseName, sameAddress } from '../../net/address.js';
-import { isSpfRecord, type Mechanism, parseSpf } from './parse.js';
+import type { Mechanism } from './parse.js';
+import { addressesOf, fetchRecord, lookupTerm, SpfError, SpfLimits } from './terms.js';
 
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
 
@@ -35,15 +37,6 @@ export interface CheckHostResult {
   voidLookups: number;
 }
 
-class SpfError extends Error {
-  constructor(
-    readonly result: 'permerror' | 'temperror',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 interface State {
   ip: string;
   family: 4 | 6;
@@ -53,8 +46,7 @@ interface State {
   helo: string;
   receiver: string;
   now: number;
-  lookups: number;
-  voids: number;
+  limits: SpfLimits;
 }
 
 const QUALIFIER_RESULT: Record<string, SpfResult> = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neutral' };
@@ -190,20 +182,8 @@ async function validatedNames(st: State, dns: DnsClient): Promise<string[]> {
   return out;
 }
 
-function countLookup(st: State): void {
-  st.lookups++;
-  if (st.lookups > 10) throw new SpfError('permerror', 'more than 10 DNS-querying terms (RFC 7208 4.6.4)');
-}
-
-function countVoid(st: State, status: string): void {
-  if (status === 'nxdomain' || status === 'nodata') {
-    st.voids++;
-    if (st.voids > 2) throw new SpfError('permerror', 'more than 2 void lookups (RFC 7208 4.6.4)');
-  }
-}
-
 async function matches(m: Mechanism, st: State, domain: string, dns: DnsClient): Promise<boolean> {
-  const addrType = st.family === 4 ? 'A' : 'AAAA';
+  const families = [st.family] as const;
   const prefix = st.family === 4 ? (m.cidr4 ?? 32) : (m.cidr6 ?? 128);
   switch (m.name) {
     case 'all':
@@ -212,52 +192,31 @@ async function matches(m: Mechanism, st: State, domain: string, dns: DnsClient):
       return st.family === 4 && inNetwork(st.ip, m.network as string, m.cidr4 ?? 32);
     case 'ip6':
       return st.family === 6 && inNetwork(st.ip, m.network as string, m.cidr6 ?? 128);
-    case 'a': {
-      countLookup(st);
+    case 'a':
+    case 'mx':
+    case 'exists': {
+      st.limits.lookup();
       const target = await targetName(m.domainSpec, st, domain, dns);
       if (!validDomain(target)) return false;
-      const a = await dns.query(target, addrType);
-      if (failed(a)) throw new SpfError('temperror', `lookup of ${target} failed`);
-      countVoid(st, a.status);
-      return a.records.some((x) => inNetwork(st.ip, x, prefix));
-    }
-    case 'mx': {
-      countLookup(st);
-      const target = await targetName(m.domainSpec, st, domain, dns);
-      if (!validDomain(target)) return false;
-      const mx = await dns.query(target, 'MX');
-      if (failed(mx)) throw new SpfError('temperror', `lookup of ${target} MX failed`);
-      countVoid(st, mx.status);
-      if (mx.records.length > 10)
-        throw new SpfError('permerror', `${target} has more than 10 MX records (RFC 7208 4.6.4)`);
-      for (const r of mx.records) {
-        if (!r.exchange) continue;
-        const a = await dns.query(r.exchange, addrType);
-        if (failed(a)) throw new SpfError('temperror', `lookup of ${r.exchange} failed`);
-        if (a.records.some((x) => inNetwork(st.ip, x, prefix))) return true;
+      const found = await lookupTerm(dns, m, target, families, st.limits);
+      if (m.name === 'exists') return found.addresses.length > 0;
+      if (found.addresses.some((x) => inNetwork(st.ip, x, prefix))) return true;
+      for (const exchange of found.exchanges) {
+        const ex = await addressesOf(dns, exchange, families);
+        if (ex.addresses.some((x) => inNetwork(st.ip, x, prefix))) return true;
       }
       return false;
     }
     case 'ptr': {
-      countLookup(st);
+      st.limits.lookup();
       const target = (await targetName(m.domainSpec, st, domain, dns)).toLowerCase();
       const names = await validatedNames(st, dns);
       return names.some((n) => n === target || n.endsWith(`.${target}`));
     }
-    case 'exists': {
-      countLookup(st);
-      const target = await targetName(m.domainSpec, st, domain, dns);
-      if (!validDomain(target)) return false;
-      // RFC 7208 5.7: an A query whatever the client's family.
-      const a = await dns.query(target, 'A');
-      if (failed(a)) throw new SpfError('temperror', `lookup of ${target} failed`);
-      countVoid(st, a.status);
-      return a.records.length > 0;
-    }
     case 'include': {
-      countLookup(st);
+      st.limits.lookup();
       const target = await targetName(m.domainSpec, st, domain, dns);
-      const sub = await evaluate(st, target, dns, true);
+      const sub = await evaluate(st, target, dns, `include:${target}`);
       if (sub.result === 'pass') return true;
       if (sub.result === 'temperror') throw new SpfError('temperror', sub.reason ?? 'include: temperror');
       if (sub.result === 'permerror' || sub.result === 'none') {
@@ -282,50 +241,49 @@ async function explanation(spec: string, st: State, domain: string, dns: DnsClie
   }
 }
 
-async function evaluate(st: State, domain: string, dns: DnsClient, nested = false): Promise<CheckHostResult> {
+/** Evaluates the record of `domain`; `reachedBy` names the include: or redirect= that led here. */
+async function evaluate(st: State, domain: string, dns: DnsClient, reachedBy?: string): Promise<CheckHostResult> {
+  const nested = reachedBy !== undefined;
   const done = (result: SpfResult, extra: Partial<CheckHostResult> = {}): CheckHostResult => ({
     result,
-    lookups: st.lookups,
-    voidLookups: st.voids,
+    lookups: st.limits.lookups,
+    voidLookups: st.limits.voids,
     ...extra,
   });
   try {
     if (!validDomain(domain)) return done('none', { reason: `"${domain}" is not a valid domain` });
-    const txt = await dns.query(domain, 'TXT');
-    if (failed(txt)) return done('temperror', { reason: `TXT lookup of ${domain} failed` });
-    if (nested) countVoid(st, txt.status);
-    const records = txt.records.map((r) => r.text).filter(isSpfRecord);
-    if (records.length === 0) return done('none', { reason: `${domain} has no SPF record` });
-    if (records.length > 1) return done('permerror', { reason: `${domain} has more than one SPF record` });
-    const parsed = parseSpf(records[0] as string);
-    if (!parsed.ok) return done('permerror', { reason: parsed.error });
-    for (const m of parsed.record.mechanisms) {
+    const found = await fetchRecord(dns, domain, st.limits, reachedBy);
+    if (found.state === 'failed') return done('temperror', { reason: `TXT lookup of ${domain} failed` });
+    if (found.state === 'none') return done('none', { reason: `${domain} has no SPF record` });
+    if (found.state === 'multiple') return done('permerror', { reason: `${domain} has more than one SPF record` });
+    if (found.state === 'syntax') return done('permerror', { reason: found.error });
+    const { record } = found;
+    for (const m of record.mechanisms) {
       if (await matches(m, st, domain, dns)) {
         const result = QUALIFIER_RESULT[m.qualifier] as SpfResult;
-        if (result === 'fail' && parsed.record.exp !== undefined && !nested) {
-          const exp = await explanation(parsed.record.exp, st, domain, dns);
+        if (result === 'fail' && record.exp !== undefined && !nested) {
+          const exp = await explanation(record.exp, st, domain, dns);
           return done(result, exp !== undefined ? { explanation: exp } : {});
         }
         return done(result);
       }
     }
-    if (parsed.record.redirect !== undefined) {
-      countLookup(st);
-      const target = await targetName(parsed.record.redirect, st, domain, dns);
+    if (record.redirect !== undefined) {
+      st.limits.lookup();
+      const target = await targetName(record.redirect, st, domain, dns);
       if (!validDomain(target)) return done('permerror', { reason: `redirect target "${target}" is not a domain` });
-      const sub = await evaluate(st, target, dns, true);
+      const sub = await evaluate(st, target, dns, `redirect:${target}`);
       if (sub.result === 'none') return done('permerror', { reason: `redirect=${target} has no SPF record` });
       if (sub.result === 'fail' && !nested && sub.explanation === undefined) {
-        // The explanation of a redirected record is that record's own exp (RFC 7208 6.1).
-        const txt = await dns.query(target, 'TXT');
-        const rec = txt.records.map((r) => r.text).find(isSpfRecord);
-        const p = rec ? parseSpf(rec) : undefined;
-        if (p?.ok && p.record.exp !== undefined) {
-          const exp = await explanation(p.record.exp, st, target, dns);
+        // The explanation of a redirected record is that record's own exp (RFC 7208 6.1); the
+        // record was fetched already (the lookup is cached), so nothing is counted again.
+        const again = await fetchRecord(dns, target, new SpfLimits(false));
+        if (again.state === 'ok' && again.record.exp !== undefined) {
+          const exp = await explanation(again.record.exp, st, target, dns);
           return done('fail', exp !== undefined ? { explanation: exp } : {});
         }
       }
-      return { ...sub, lookups: st.lookups, voidLookups: st.voids };
+      return { ...sub, lookups: st.limits.lookups, voidLookups: st.limits.voids };
     }
     return done('neutral');
   } catch (err) {
@@ -355,8 +313,7 @@ export async function checkHost(dns: DnsClient, input: CheckHostInput): Promise<
     helo: input.helo,
     receiver: input.receiver ?? 'unknown',
     now: input.now,
-    lookups: 0,
-    voids: 0,
+    limits: new SpfLimits(true),
   };
   return evaluate(st, (input.domain ?? senderDomain).replace(/\.$/, ''), dns);
 }

@@ -2,15 +2,17 @@
  * SPF (RFC 7208) as a receiver would meet it: the domain's record, then every include and
  * redirect recursively, counting DNS-querying terms (4.6.4: include, a, mx, ptr, exists and
  * redirect, at most 10) and void lookups (at most 2), and noting loops, missing targets, syntax
- * errors, the ptr mechanism and what `all` says.
+ * errors, `mx` terms over 10 MX records, the ptr mechanism and what `all` says.
  *
- * `fetchSpf` does the lookups and builds the tree; `evaluateSpf` turns it into findings.
+ * `fetchSpf` walks every term of every record (not one sender's path, as check_host() does) with
+ * the record selection, limits and term lookups of terms.ts, which check_host() uses too;
+ * `evaluateSpf` turns the tree into findings.
  */
 import type { DnsClient } from '../../dns/audit-dns.js';
-import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
 import type { Finding } from '../../types.js';
-import { isSpfRecord, LOOKUP_MECHANISMS, type Mechanism, parseSpf, type SpfRecord } from './parse.js';
+import { LOOKUP_MECHANISMS, type SpfRecord } from './parse.js';
+import { fetchRecord, lookupTerm, MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfError, SpfLimits } from './terms.js';
 
 export { checkHost } from './check-host.js';
 export * from './parse.js';
@@ -27,6 +29,14 @@ export interface SpfNode {
   children: SpfNode[];
 }
 
+/** An `mx` term whose target has more MX records than RFC 7208 4.6.4 allows. */
+export interface MxOverLimit {
+  record: string;
+  term: string;
+  target: string;
+  error: string;
+}
+
 export interface SpfInput {
   domain: string;
   root: SpfNode;
@@ -36,6 +46,8 @@ export interface SpfInput {
   voidLookups: number;
   /** The void terms, for evidence. */
   voidTerms: string[];
+  /** `mx` terms over 10 MX records. */
+  mxOverLimit: MxOverLimit[];
   /** Whether the domain has MX records (for the suggested record). */
   hasMx: boolean;
 }
@@ -44,84 +56,62 @@ export interface SpfInput {
 const WALK_LIMIT = 40;
 
 export async function fetchSpf(dns: DnsClient, domain: string, hasMx: boolean): Promise<SpfInput> {
-  const input: SpfInput = {
-    domain,
-    root: { name: domain, via: 'domain', state: 'ok', children: [] },
-    lookups: 0,
-    voidLookups: 0,
-    voidTerms: [],
-    hasMx,
-  };
-
-  async function isVoid(target: string, types: ('A' | 'AAAA' | 'MX' | 'TXT')[]): Promise<boolean> {
-    const answers = await Promise.all(types.map((t) => dns.query(target, t)));
-    if (answers.some(failed)) return false;
-    return answers.every((a) => a.status === 'nxdomain' || a.status === 'nodata');
-  }
+  // Counting goes on past the limits, so that the report says by how much.
+  const limits = new SpfLimits(false);
+  const mxOverLimit: MxOverLimit[] = [];
+  const root: SpfNode = { name: domain, via: 'domain', state: 'ok', children: [] };
 
   async function load(node: SpfNode, stack: string[]): Promise<void> {
-    const txt = await dns.query(node.name, 'TXT');
-    if (failed(txt)) {
+    const found = await fetchRecord(
+      dns,
+      node.name,
+      limits,
+      node.via === 'domain' ? undefined : `${node.via}:${node.name}`,
+    );
+    if (found.state === 'failed') {
       node.state = 'failed';
       return;
     }
-    if (node.via !== 'domain' && (txt.status === 'nxdomain' || txt.status === 'nodata')) {
-      input.voidLookups++;
-      input.voidTerms.push(`${node.via}:${node.name}`);
-    }
-    const spf = txt.records.map((r) => r.text).filter(isSpfRecord);
-    if (spf.length === 0) {
-      node.state = 'missing';
+    if (found.state === 'none' || found.state === 'multiple') {
+      node.state = found.state === 'none' ? 'missing' : 'multiple';
       return;
     }
-    if (spf.length > 1) {
-      node.state = 'multiple';
-      return;
-    }
-    node.text = spf[0] as string;
-    const parsed = parseSpf(node.text);
-    if (!parsed.ok) {
+    node.text = found.text;
+    if (found.state === 'syntax') {
       node.state = 'syntax';
-      node.error = parsed.error;
+      node.error = found.error;
       return;
     }
-    node.record = parsed.record;
+    node.record = found.record;
     const followers: Promise<void>[] = [];
-    const targetOf = (m: Mechanism) => m.domainSpec ?? node.name;
-    for (const m of parsed.record.mechanisms) {
+    for (const m of found.record.mechanisms) {
       if (!LOOKUP_MECHANISMS.has(m.name)) continue;
-      input.lookups++;
-      const target = targetOf(m).replace(/\.$/, '').toLowerCase();
-      // Macros depend on the message being checked: counted, not followed.
-      if (target.includes('%')) continue;
+      limits.lookup();
+      const target = (m.domainSpec ?? node.name).replace(/\.$/, '').toLowerCase();
+      // Macros depend on the message being checked: counted, not followed. ptr's lookups depend
+      // on the connecting address: counted, not resolved here.
+      if (target.includes('%') || m.name === 'ptr') continue;
       if (m.name === 'include') {
         const child: SpfNode = { name: target, via: 'include', state: 'ok', children: [] };
         node.children.push(child);
         followers.push(follow(child, stack));
-      } else if (m.name === 'a') {
-        followers.push(
-          isVoid(target, ['A', 'AAAA']).then((v) => {
-            if (v) {
-              input.voidLookups++;
-              input.voidTerms.push(m.raw);
-            }
-          }),
-        );
-      } else if (m.name === 'mx' || m.name === 'exists') {
-        followers.push(
-          isVoid(target, [m.name === 'mx' ? 'MX' : 'A']).then((v) => {
-            if (v) {
-              input.voidLookups++;
-              input.voidTerms.push(m.raw);
-            }
-          }),
-        );
+        continue;
       }
-      // ptr: its lookups depend on the connecting address; counted, not resolved here.
+      // a, mx (the MX records only: their hosts' addresses do not change a verdict), exists.
+      followers.push(
+        lookupTerm(dns, m, target, [4, 6], limits).then(
+          () => undefined,
+          (err: unknown) => {
+            if (!(err instanceof SpfError)) throw err;
+            // A failed lookup is reported by the audit as such, not as a void or missing name.
+            if (err.limit === 'mx') mxOverLimit.push({ record: node.name, term: m.raw, target, error: err.message });
+          },
+        ),
+      );
     }
-    if (parsed.record.redirect !== undefined) {
-      input.lookups++;
-      const target = parsed.record.redirect.replace(/\.$/, '').toLowerCase();
+    if (found.record.redirect !== undefined) {
+      limits.lookup();
+      const target = found.record.redirect.replace(/\.$/, '').toLowerCase();
       if (!target.includes('%')) {
         const child: SpfNode = { name: target, via: 'redirect', state: 'ok', children: [] };
         node.children.push(child);
@@ -136,15 +126,23 @@ export async function fetchSpf(dns: DnsClient, domain: string, hasMx: boolean): 
       child.state = 'loop';
       return;
     }
-    if (input.lookups > WALK_LIMIT || stack.length > 12) {
+    if (limits.lookups > WALK_LIMIT || stack.length > 12) {
       child.state = 'not_followed';
       return;
     }
     await load(child, [...stack, child.name]);
   }
 
-  await load(input.root, [domain]);
-  return input;
+  await load(root, [domain]);
+  return {
+    domain,
+    root,
+    lookups: limits.lookups,
+    voidLookups: limits.voids,
+    voidTerms: limits.voidTerms,
+    mxOverLimit,
+    hasMx,
+  };
 }
 
 function walk(node: SpfNode, visit: (n: SpfNode) => void): void {
@@ -239,7 +237,17 @@ export function evaluateSpf(input: SpfInput): Finding[] {
       );
     }
   });
-  if (input.lookups > 10) {
+  for (const o of input.mxOverLimit) {
+    out.push(
+      finding(
+        'spf.mx.too_many',
+        o.record,
+        `The term "${o.term}" in the SPF record at ${o.record} names ${o.target}, which has more than 10 MX records: receivers answer permerror when they evaluate it (RFC 7208 4.6.4).`,
+        { term: o.term, target: o.target, limit: 10 },
+      ),
+    );
+  }
+  if (input.lookups > MAX_LOOKUPS) {
     out.push(
       finding(
         'spf.lookups.too_many',
@@ -252,7 +260,7 @@ export function evaluateSpf(input: SpfInput): Finding[] {
       ),
     );
   }
-  if (input.voidLookups > 2) {
+  if (input.voidLookups > MAX_VOID_LOOKUPS) {
     out.push(
       finding(
         'spf.void_lookups.too_many',
