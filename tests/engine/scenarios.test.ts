@@ -157,3 +157,43 @@ describe('scenario domains through `mailaudit audit --json --no-probes`', () => 
     );
   });
 });
+
+describe('DNSSEC failures through `mailaudit audit`: a DS matching no key, a bogus apex MX', () => {
+  it('gives dnssec.bogus (critical) with the MX lookup failed, and shows what CD queries see, unvalidated', async () => {
+    const reports = await auditAll(
+      lab.model.scenarios.filter((s) => ['dnssec-ds-mismatch.test', 'dnssec-bogus-mx.test'].includes(s.domain)),
+      true,
+      true,
+    );
+    for (const domain of ['dnssec-ds-mismatch.test', 'dnssec-bogus-mx.test']) {
+      const r = reports.get(domain) as Report & {
+        evidence: {
+          dnssec: {
+            state: string;
+            unvalidated: { name: string; type: string; records: unknown[]; validated: boolean }[];
+          };
+        };
+      };
+      const bogus = r.findings.find((f) => f.code === 'dnssec.bogus');
+      assert.equal(bogus?.severity, 'critical', domain);
+      assert.deepEqual([bogus?.params.name, bogus?.params.type], [domain, 'MX'], domain);
+      const failedMx = r.findings.find((f) => f.code === 'dns.lookup_failed' && f.params.name === domain);
+      assert.ok((failedMx?.params.types as string[]).includes('MX'), domain);
+      assert.equal(r.evidence.dnssec.state, 'bogus', domain);
+      const mx = r.evidence.dnssec.unvalidated.find((u) => u.name === domain && u.type === 'MX');
+      assert.equal(mx?.validated, false, domain);
+      assert.ok((mx?.records.length ?? 0) > 0, domain);
+    }
+    // The zone-wide failure shows the CD view of the domain's SPF and DMARC records too.
+    const ds = reports.get('dnssec-ds-mismatch.test') as Report & {
+      evidence: { dnssec: { unvalidated: { name: string; type: string }[] } };
+    };
+    const seen = ds.evidence.dnssec.unvalidated.map((u) => `${u.name} ${u.type}`);
+    assert.ok(seen.includes('dnssec-ds-mismatch.test TXT') && seen.includes('_dmarc.dnssec-ds-mismatch.test TXT'));
+    // The bogus MX alone leaves the rest of the audit standing: DMARC, SPF, DKIM pass.
+    const mxOnly = reports.get('dnssec-bogus-mx.test') as Report;
+    for (const id of ['spf', 'dmarc', 'dkim']) {
+      assert.equal(mxOnly.categories.find((c) => c.id === id)?.status, 'pass', id);
+    }
+  });
+});

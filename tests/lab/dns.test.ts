@@ -46,7 +46,9 @@ before(async () => {
 
 describe('lab DNS through the resolver', () => {
   it('answers every declared A, MX, CNAME, PTR and TXT record with its declared data', async () => {
-    const bogus = new Set(lab.model.zones.filter((z) => z.dnssec === 'bogus').map((z) => z.apex));
+    const bogus = new Set(
+      lab.model.zones.filter((z) => z.dnssec === 'bogus' || z.dnssec === 'ds-mismatch').map((z) => z.apex),
+    );
     const checked = lab.model.records.filter(
       (r) =>
         typeof r.data === 'string' &&
@@ -98,6 +100,31 @@ describe('lab DNS through the resolver', () => {
     const cd = await ask('dnssec-bogus.test', 'TXT', { cd: true });
     assert.equal(cd.rcode, 0);
     assert.ok(cd.answers.some((r) => r.type === 16 && rdata(r).includes('tampered-after-signing')));
+  });
+
+  it('SERVFAILs every answer of the zone whose DS matches none of its keys, which CD queries return', async () => {
+    for (const [name, type] of [
+      ['dnssec-ds-mismatch.test', 'MX'],
+      ['dnssec-ds-mismatch.test', 'SOA'],
+      ['dnssec-ds-mismatch.test', 'TXT'],
+      ['_dmarc.dnssec-ds-mismatch.test', 'TXT'],
+    ] as const) {
+      assert.equal((await ask(name, type)).rcode, 2, `${name} ${type}`);
+      const cd = await ask(name, type, { cd: true });
+      assert.equal(cd.rcode, 0, `${name} ${type} +cd`);
+      assert.ok(cd.answers.length > 0, `${name} ${type} +cd`);
+    }
+  });
+
+  it('SERVFAILs the altered apex MX of its zone and validates the rest of it', async () => {
+    assert.equal((await ask('dnssec-bogus-mx.test', 'MX')).rcode, 2);
+    const cd = await ask('dnssec-bogus-mx.test', 'MX', { cd: true });
+    assert.deepEqual(cd.answers.filter((r) => r.type === 15).map(rdata), [`99 ${GOOD_MX}.`]);
+    for (const type of ['SOA', 'TXT']) {
+      const a = await ask('dnssec-bogus-mx.test', type);
+      assert.equal(a.rcode, 0, type);
+      assert.equal(a.ad, true, type);
+    }
   });
 
   it('SERVFAILs the delegation to the nameserver that never answers', async () => {

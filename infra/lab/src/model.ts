@@ -28,10 +28,12 @@ export interface ZoneSpec {
   apex: string;
   /**
    * `signed`: signed, with a DS in its parent; `unsigned`: insecure delegation;
-   * `bogus`: signed, then one RRset is altered so that validation fails.
+   * `bogus`: signed, then one RRset is altered so that validation fails;
+   * `ds-mismatch`: signed, but the DS in its parent is that of another key (a key rollover, or a
+   * move between DNS hosts, without updating the DS), so that nothing in it validates.
    * @default 'signed'
    */
-  dnssec?: 'signed' | 'unsigned' | 'bogus';
+  dnssec?: 'signed' | 'unsigned' | 'bogus' | 'ds-mismatch';
   /** For `bogus`: the owner and type whose record is altered after signing. */
   tamper?: { name: string; type: RecordType };
   /** `blackhole`: delegated to a nameserver that never answers. @default 'lab' */

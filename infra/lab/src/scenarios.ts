@@ -471,6 +471,25 @@ function scenarios(variant: LabVariant): Fragment {
       { zone: { dnssec: 'bogus', tamper: { name: 'dnssec-bogus.test', type: 'TXT' } }, absent: ['spf.missing'] },
     ),
   );
+  add(
+    scenario(
+      'dnssec-ds-mismatch.test',
+      'signed, but the DS in test. matches none of its keys (a rollover or a move of DNS host without updating the DS): every answer SERVFAILs, the MX too; CD shows the records',
+      ['dnssec.bogus', 'dns.lookup_failed'],
+      { zone: { dnssec: 'ds-mismatch' }, absent: ['mx.missing', 'spf.missing', 'dmarc.missing', 'smtp.unreachable'] },
+    ),
+  );
+  add(
+    scenario(
+      'dnssec-bogus-mx.test',
+      'signed, but the apex MX was altered after signing: the MX lookup SERVFAILs, the rest validates',
+      ['dnssec.bogus', 'dns.lookup_failed'],
+      {
+        zone: { dnssec: 'bogus', tamper: { name: 'dnssec-bogus-mx.test', type: 'MX' } },
+        absent: ['mx.missing', 'smtp.unreachable', 'mta_sts.mx_mismatch'],
+      },
+    ),
+  );
 
   // Transport: SMTP, DANE
   add(

@@ -135,6 +135,18 @@ function sign(apex: string, file: string, keyDir: string, now: Date): { signedFi
   return { signedFile, ds };
 }
 
+/** Generates a key for `apex` that signs nothing and returns its DS RDATA: a DS matching no key of the zone. */
+function strayDs(apex: string, keyDir: string): string {
+  const base = execFileSync('ldns-keygen', ['-a', 'ECDSAP256SHA256', '-k', fqdn(apex)], { cwd: keyDir })
+    .toString()
+    .trim();
+  return readFileSync(join(keyDir, `${base}.ds`), 'utf8')
+    .trim()
+    .split(/\s+/)
+    .slice(3)
+    .join(' ');
+}
+
 /** Alters the RDATA of the first `type` record at `name` in a signed zone file, leaving its RRSIG. */
 function tamper(file: string, name: string, type: string): void {
   const lines = readFileSync(file, 'utf8').split('\n');
@@ -144,7 +156,9 @@ function tamper(file: string, name: string, type: string): void {
   });
   if (i < 0) throw new Error(`lab: nothing to tamper with at ${name} ${type} in ${file}`);
   const f = (lines[i] as string).split('\t');
-  f[4] = type === 'TXT' ? txtRdata('v=spf1 +all tampered-after-signing') : (f[4] ?? '');
+  if (type === 'TXT') f[4] = txtRdata('v=spf1 +all tampered-after-signing');
+  else if (type === 'MX') f[4] = (f[4] ?? '').replace(/^\d+/, '99');
+  else throw new Error(`lab: tampering with ${type} records is not implemented`);
   lines[i] = f.join('\t');
   writeFileSync(file, lines.join('\n'));
 }
@@ -219,7 +233,7 @@ export function buildZones(
       if (!z.tamper) throw new Error(`lab: bogus zone ${z.apex} needs a tamper target`);
       tamper(signedFile, z.tamper.name, z.tamper.type);
     }
-    dsOf.set(z.apex, ds);
+    dsOf.set(z.apex, dnssec === 'ds-mismatch' ? strayDs(z.apex, keyDir) : ds);
     built.push({ apex: z.apex, file: signedFile, signed: true });
   }
   const testDs = dsOf.get('test');

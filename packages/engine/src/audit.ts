@@ -11,7 +11,7 @@ import {
 } from './checks/blocklists/index.js';
 import { COMMON_SELECTORS, evaluateDkim, fetchDkim } from './checks/dkim/index.js';
 import { evaluateDmarc, fetchDmarc } from './checks/dmarc/index.js';
-import { evaluateDnssec, fetchDnssec, findBogus } from './checks/dnssec/index.js';
+import { diagnoseServfail, evaluateDnssec, fetchDnssec, findBogus } from './checks/dnssec/index.js';
 import { evaluateMtaSts, evaluateStsPolicy, fetchMtaSts, fetchStsPolicy } from './checks/mta-sts/index.js';
 import { evaluateMx, fetchMx, isNullMx, mailHosts } from './checks/mx/index.js';
 import { evaluatePtr, fetchPtr } from './checks/ptr/index.js';
@@ -154,10 +154,26 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
     return finish();
   }
   if (mxAnswer.status !== 'ok' && mxAnswer.status !== 'nodata') {
-    // The domain's own servers do not answer: every other lookup would fail the same way.
-    for (const id of CATEGORY_IDS) conditions.set(id, 'error');
-    evidence.domain = { exists: 'unknown' };
-    return finish();
+    // A SERVFAIL that a query with CD answers is DNSSEC validation failing (RFC 4035 3.2.2), not
+    // the domain's servers: for some records only (the audit goes on without them), or for the
+    // whole zone (nothing else would validate either).
+    const servfail = mxAnswer.status === 'servfail' ? await diagnoseServfail(dns.for('dnssec'), domain) : undefined;
+    if (!servfail || servfail.zoneWide) {
+      // Every other lookup would fail the same way.
+      for (const id of CATEGORY_IDS) conditions.set(id, 'error');
+      evidence.domain = { exists: servfail ? true : 'unknown' };
+      if (servfail) {
+        const bogus = {
+          domain,
+          state: 'unknown' as const,
+          bogus: { name: domain, type: 'MX' },
+          unvalidated: servfail.unvalidated,
+        };
+        findings.push(...evaluateDnssec(bogus));
+        evidence.dnssec = { state: 'bogus', provenAt: null, bogus: bogus.bogus, unvalidated: servfail.unvalidated };
+      }
+      return finish();
+    }
   }
   evidence.domain = { exists: true };
 
@@ -232,7 +248,11 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
   } else {
     conditions.set('transport', 'skipped');
   }
-  dnssec.bogus = await findBogus(dns.for('dnssec'), domain, dns.log);
+  const bogus = await findBogus(dns.for('dnssec'), domain, dns.log);
+  if (bogus[0]) {
+    dnssec.bogus = { name: bogus[0].name, type: bogus[0].type };
+    dnssec.unvalidated = bogus;
+  }
 
   findings.push(
     ...evaluateMx(mx),
@@ -280,7 +300,12 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
   evidence.mtaSts = { records: mtaSts.records, id: mtaSts.id ?? null };
   evidence.tlsRpt = { records: tlsRpt.records };
   evidence.bimi = { records: bimi.records };
-  evidence.dnssec = { state: dnssec.state, provenAt: dnssec.provenAt ?? null, bogus: dnssec.bogus ?? null };
+  evidence.dnssec = {
+    state: dnssec.bogus ? 'bogus' : dnssec.state,
+    provenAt: dnssec.provenAt ?? null,
+    bogus: dnssec.bogus ?? null,
+    unvalidated: dnssec.unvalidated ?? [],
+  };
   evidence.blocklists = blocklists.filter((b) => b.state !== 'clear');
   evidence.blocklistsAsked = { ip: ipLists, domain: domainLists };
 

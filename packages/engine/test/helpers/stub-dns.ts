@@ -1,13 +1,15 @@
 /**
  * An in-memory DnsClient for unit tests of pure check logic: names map to records by type;
  * a name with records of other types answers NODATA, an unknown name NXDOMAIN; `timeout` and
- * `servfail` make a name (or one type at it) fail; a CNAME is followed.
+ * `servfail` make a name (or one type at it) fail; `bogus` types answer SERVFAIL unless asked
+ * with CD, as a validating resolver does for data whose validation fails; a CNAME is followed.
  */
 import type { DnsAnswer, DnsClient, RecordOf, RRType } from '../../src/index.js';
 
 type Entry = { [T in RRType]?: RecordOf<T>[] | 'timeout' | 'servfail' } & {
   ad?: boolean;
   fail?: 'timeout' | 'servfail';
+  bogus?: RRType[];
 };
 
 export type StubZone = Record<string, Entry>;
@@ -34,6 +36,9 @@ export function stubDns(zone: StubZone, opts: { ad?: boolean } = {}): StubDns {
       }
       const base = { name, type, cnames, ad: entry?.ad ?? opts.ad ?? false, rcode: 0, records: [] as RecordOf<T>[] };
       if (!entry) return { ...base, status: 'nxdomain', rcode: 3 };
+      if (entry.bogus?.includes(type) && !qopts.cd) {
+        return { ...base, status: 'servfail', rcode: 2, detail: 'stub bogus' };
+      }
       const v = entry[type];
       const failure: 'timeout' | 'servfail' | undefined = v === 'timeout' || v === 'servfail' ? v : entry.fail;
       if (failure && !(qopts.cd && failure === 'servfail' && Array.isArray(v))) {

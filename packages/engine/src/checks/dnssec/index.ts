@@ -2,10 +2,11 @@
  * DNSSEC as a validating resolver sees it: the AD bit on the domain's answers (RFC 4035 3.2.3);
  * for unvalidated answers, whether the zone is provably insecure (a validated answer that no DS
  * exists at the delegation, RFC 4035 5.2); and bogus answers: SERVFAIL that a query with CD
- * answers (RFC 4035 3.2.2).
+ * answers (RFC 4035 3.2.2), with what the CD query saw, marked unvalidated in the evidence.
  */
 import type { DnsClient, LookupRecord } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
+import type { RRType } from '../../dns/records.js';
 import type { DnsAnswer } from '../../dns/resolver.js';
 import { finding } from '../../findings.js';
 import type { Finding } from '../../types.js';
@@ -17,6 +18,56 @@ export interface DnssecInput {
   /** Where the absence of a DS was proven. */
   provenAt?: string;
   bogus?: { name: string; type: string };
+  /** What queries with CD saw of the records whose validation failed: data no validator accepts. */
+  unvalidated?: UnvalidatedAnswer[];
+}
+
+/** Records as a query with Checking Disabled sees them, after validation of the same query failed. */
+export interface UnvalidatedAnswer {
+  name: string;
+  type: RRType;
+  status: DnsAnswer['status'];
+  records: unknown[];
+  validated: false;
+}
+
+const answered = (a: DnsAnswer) => a.status === 'ok' || a.status === 'nodata' || a.status === 'nxdomain';
+
+async function unvalidated(dns: DnsClient, name: string, type: RRType): Promise<UnvalidatedAnswer | undefined> {
+  const cd = await dns.query(name, type, { cd: true });
+  return answered(cd) ? { name, type, status: cd.status, records: cd.records, validated: false } : undefined;
+}
+
+/**
+ * Why the domain's own MX lookup answered SERVFAIL: undefined when a CD query fails too (the
+ * domain's servers or the path to them are broken); otherwise validation failed, and `zoneWide`
+ * says whether it fails for the whole zone (its SOA does not validate either: a DS that matches
+ * none of its keys, expired or missing signatures) or for some records only, so that the rest of
+ * the audit can go on. `unvalidated` holds what CD queries see of the domain's main records.
+ */
+export async function diagnoseServfail(
+  dns: DnsClient,
+  domain: string,
+): Promise<{ zoneWide: boolean; unvalidated: UnvalidatedAnswer[] } | undefined> {
+  const mx = await unvalidated(dns, domain, 'MX');
+  if (!mx) return undefined;
+  const soa = await dns.query(domain, 'SOA');
+  const zoneWide = failed(soa);
+  const seen: UnvalidatedAnswer[] = [mx];
+  if (zoneWide) {
+    const more = await Promise.all(
+      (
+        [
+          [domain, 'A'],
+          [domain, 'AAAA'],
+          [domain, 'TXT'],
+          [`_dmarc.${domain}`, 'TXT'],
+        ] as const
+      ).map(([name, type]) => unvalidated(dns, name, type)),
+    );
+    for (const m of more) if (m) seen.push(m);
+  }
+  return { zoneWide, unvalidated: seen };
 }
 
 export async function fetchDnssec(dns: DnsClient, domain: string, apexAnswer: DnsAnswer): Promise<DnssecInput> {
@@ -35,16 +86,16 @@ export async function fetchDnssec(dns: DnsClient, domain: string, apexAnswer: Dn
   return { domain, state: 'unknown' };
 }
 
-/** Looks for a bogus answer among the audit's lookups under the domain: SERVFAIL, then CD. */
-export async function findBogus(dns: DnsClient, domain: string, log: LookupRecord[]): Promise<DnssecInput['bogus']> {
+/**
+ * Looks for bogus answers among the audit's lookups under the domain: SERVFAIL, then the same
+ * query with CD. Returns what the CD queries saw, first bogus lookup first.
+ */
+export async function findBogus(dns: DnsClient, domain: string, log: LookupRecord[]): Promise<UnvalidatedAnswer[]> {
   const candidates = log.filter(
     (l) => l.status === 'servfail' && !l.cd && (l.name === domain || l.name.endsWith(`.${domain}`)),
   );
-  for (const c of candidates.slice(0, 3)) {
-    const cd = await dns.query(c.name, c.type, { cd: true });
-    if (cd.status === 'ok' || cd.status === 'nodata' || cd.status === 'nxdomain') return { name: c.name, type: c.type };
-  }
-  return undefined;
+  const found = await Promise.all(candidates.slice(0, 5).map((c) => unvalidated(dns, c.name, c.type)));
+  return found.filter((f): f is UnvalidatedAnswer => f !== undefined);
 }
 
 export function evaluateDnssec(input: DnssecInput): Finding[] {
@@ -58,6 +109,7 @@ export function evaluateDnssec(input: DnssecInput): Finding[] {
         {
           name: input.bogus.name,
           type: input.bogus.type,
+          unvalidated: (input.unvalidated ?? []).map((u) => `${u.name} ${u.type}`),
         },
       ),
     );
