@@ -197,3 +197,34 @@ describe('DNSSEC failures through `mailaudit audit`: a DS matching no key, a bog
     }
   });
 });
+
+describe('IPv6 mail hosts through `mailaudit audit`: probes, PTR and blocklists over IPv6', () => {
+  it('probes, looks up PTR and asks blocklists for the IPv6 addresses too', async () => {
+    const domains = ['ipv6.test', 'ipv6-unreachable.test', 'ptr-ipv6-missing.test', 'blocklist-ipv6.test'];
+    const reports = await auditAll(
+      lab.model.scenarios.filter((s) => domains.includes(s.domain)),
+      true,
+      true,
+    );
+    const address6 = (name: string) => lab.model.hosts.find((h) => h.name === name)?.address6 as string;
+    type Ports = {
+      evidence: {
+        transport: { ports: { address: string; port: number; state: string }[] };
+        ptr: { address: string; state: string }[];
+      };
+    };
+    const good = reports.get('ipv6.test') as Report & Ports;
+    const v6 = address6('mx.ipv6.test');
+    const open6 = good.evidence.transport.ports
+      .filter((p) => p.address === v6 && p.state === 'open')
+      .map((p) => p.port)
+      .sort((a, b) => a - b);
+    assert.deepEqual(open6, [25, 110, 143, 465, 587, 993, 995]);
+    assert.equal(good.evidence.ptr.find((p) => p.address === v6)?.state, 'confirmed');
+    const subjects = (d: string, code: string) =>
+      (reports.get(d) as Report).findings.filter((f) => f.code === code).map((f) => f.subject);
+    assert.deepEqual(subjects('ipv6-unreachable.test', 'smtp.ipv6.unreachable'), ['mx.ipv6-unreachable.test']);
+    assert.ok(subjects('ptr-ipv6-missing.test', 'ptr.missing').includes(address6('mx.ptr-ipv6-missing.test')));
+    assert.ok(subjects('blocklist-ipv6.test', 'blocklist.ip.listed').includes(address6('mx.blocklist-ipv6.test')));
+  });
+});

@@ -48,3 +48,42 @@ export function reverseName(address: string): string {
 export function isLabAddress(address: string): boolean {
   return address.startsWith(`${LAB_NET}.`);
 }
+
+/**
+ * The lab's IPv6 /64: a unique-local prefix of its own (RFC 4193 fd00::/8, global ID
+ * 6d:6c61:6200 for "mla"b), with the subnet ID the number of its IPv4 /16, so that two labs never
+ * share one (127.20 has fd6d:6c61:6200:20::/64, 127.21 fd6d:6c61:6200:21::/64). Not the machine's
+ * own fd00::/64, which routes off the machine: every lab IPv6 address is added to `lo`, and `up`
+ * checks with `ip -6 route get` that each is local before anything connects to it.
+ */
+export const LAB6_NET = `fd6d:6c61:6200:${LAB_NET.split('.')[1]}`;
+
+/**
+ * The source of connections to lab IPv6 addresses: the lab routes each host address with this
+ * preferred source, so that a client on this machine does not connect from the server's own
+ * address (Dovecot would then take it for a local, secured client; ../../shared/FIELD-NOTES.md).
+ */
+export const CLIENT6_ADDRESS = `${LAB6_NET}::c`;
+
+/** The IPv6 address of the mail host at `HOST_NET.n` (or `BULK_HOST_NET.n`): `LAB6_NET::1:n` (`::8:n`). */
+export function ipv6Of(ipv4: string): string {
+  const [, , third, fourth] = ipv4.split('.');
+  return `${LAB6_NET}::${third}:${fourth}`;
+}
+
+/** The 32 nibbles of an IPv6 address, most significant first. */
+export function nibbles(address: string): string[] {
+  const [head = '', tail] = address.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return groups.flatMap((g) => g.padStart(4, '0').split(''));
+}
+
+/** Reverse zone covering the lab's IPv6 /64 (RFC 3596 2.5). */
+export const REVERSE6_ZONE = `${nibbles(`${LAB6_NET}::`).slice(0, 16).reverse().join('.')}.ip6.arpa`;
+
+/** PTR owner name of an IPv6 address. */
+export function reverseName6(address: string): string {
+  return `${nibbles(address).reverse().join('.')}.ip6.arpa`;
+}

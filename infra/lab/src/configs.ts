@@ -65,6 +65,8 @@ export function unboundConf(dir: string, trustAnchor: string): string {
     # Unbound serves test. and 127.in-addr.arpa. itself by default (RFC 6761); the lab serves them.
     local-zone: "test." nodefault
     local-zone: "127.in-addr.arpa." nodefault
+    # Likewise the unique-local IPv6 reverse zones (RFC 6303), where the lab's IPv6 PTRs live.
+    local-zone: "d.f.ip6.arpa." nodefault
     # Give up on a nameserver that never answers within about a second, not minutes.
     infra-cache-max-rtt: 500
     infra-keep-probing: yes
@@ -90,6 +92,8 @@ stub-zone:
 export interface DovecotInstance {
   id: string;
   address: string;
+  /** An IPv6 address to listen on too. */
+  address6?: string;
   profile: AccessProfile;
   certFile: string;
   keyFile: string;
@@ -104,7 +108,7 @@ export function dovecotConf(dir: string, inst: DovecotInstance): string {
     `base_dir = ${join(base, 'run')}`,
     `state_dir = ${join(base, 'state')}`,
     `log_path = ${join(base, 'dovecot.log')}`,
-    `listen = ${inst.address}`,
+    `listen = ${[inst.address, ...(inst.address6 ? [inst.address6] : [])].join(', ')}`,
     'protocols = imap pop3',
     `login_greeting = mailaudit lab ${inst.id} ready`,
     // Login in clear refused before TLS (LOGINDISABLED, no USER) except in the plaintext profile.

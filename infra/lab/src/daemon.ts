@@ -11,7 +11,7 @@ import { SMTPServer } from 'smtp-server';
 import type { SmtpProfile } from './model.js';
 
 export interface DaemonSpec {
-  smtp: { name: string; address: string; profile: SmtpProfile; certFile: string; keyFile: string }[];
+  smtp: { name: string; address: string; address6?: string; profile: SmtpProfile; certFile: string; keyFile: string }[];
   https: { address: string; certFile: string; keyFile: string; policies: Record<string, string> };
   blackhole: string;
 }
@@ -110,16 +110,18 @@ async function main(specFile: string): Promise<void> {
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as DaemonSpec;
   const starts: Promise<void>[] = [];
   for (const h of spec.smtp) {
-    if (h.profile === 'endless') {
-      starts.push(listen(endlessServer(), 25, h.address));
-      continue;
+    for (const address of [h.address, ...(h.address6 ? [h.address6] : [])]) {
+      if (h.profile === 'endless') {
+        starts.push(listen(endlessServer(), 25, address));
+        continue;
+      }
+      if (h.profile === 'badtls') {
+        for (const port of [25, 465] as const) starts.push(listen(badTlsServer(h, port), port, address));
+        continue;
+      }
+      const ports = h.profile === 'good' || h.profile === 'slow' ? ([25, 465, 587] as const) : ([25] as const);
+      for (const port of ports) starts.push(listen(smtpServer(h, port), port, address));
     }
-    if (h.profile === 'badtls') {
-      for (const port of [25, 465] as const) starts.push(listen(badTlsServer(h, port), port, h.address));
-      continue;
-    }
-    const ports = h.profile === 'good' || h.profile === 'slow' ? ([25, 465, 587] as const) : ([25] as const);
-    for (const port of ports) starts.push(listen(smtpServer(h, port), port, h.address));
   }
 
   const https = createHttpsServer(

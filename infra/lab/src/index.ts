@@ -9,6 +9,7 @@ export {
   type LabState,
   labDir,
   REQUIRED_BINARIES,
+  routesLocally,
   setVariant,
   status,
   up,

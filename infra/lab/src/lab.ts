@@ -11,7 +11,16 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AUTH_ADDRESS, BLACKHOLE_ADDRESS, LAB_NET, POLICY_ADDRESS, RESOLVER, RESOLVER_ADDRESS } from './addresses.js';
+import {
+  AUTH_ADDRESS,
+  BLACKHOLE_ADDRESS,
+  CLIENT6_ADDRESS,
+  LAB_NET,
+  LAB6_NET,
+  POLICY_ADDRESS,
+  RESOLVER,
+  RESOLVER_ADDRESS,
+} from './addresses.js';
 import { createCa, type Issued, issue } from './certs.js';
 import { dovecotConf, knotConf, unboundConf } from './configs.js';
 import type { DaemonSpec } from './daemon.js';
@@ -34,6 +43,7 @@ export const REQUIRED_BINARIES: Record<string, string> = {
   dovecot: 'dovecot-core',
   'ldns-keygen': 'ldnsutils',
   'ldns-signzone': 'ldnsutils',
+  ip: 'iproute2',
 };
 
 /** A lab older than this is rebuilt by ensureLab (certificate expiry is relative to its start). */
@@ -59,6 +69,8 @@ export interface LabState {
   startedAt: string;
   bulk: number;
   processes: LabProcess[];
+  /** IPv6 addresses the lab added to `lo` (and routed), removed again by `down`. */
+  ipv6?: string[];
 }
 
 /** What a test or a benchmark needs to talk to a running lab. */
@@ -167,6 +179,68 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+function ip(args: string[]): string {
+  return execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+}
+
+/** Deletes every `local` route of `address` in the local table (the kernel's and the lab's). */
+function deleteLocalRoutes(address: string): void {
+  for (let i = 0; i < 4; i++) {
+    try {
+      ip(['-6', 'route', 'del', 'local', address, 'dev', 'lo', 'table', 'local']);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** Whether `ip -6 route get` says `address` is delivered locally, on `lo`. */
+export function routesLocally(address: string): boolean {
+  try {
+    return new RegExp(`^local ${address.replace(/[.:]/g, '\\$&')} .*dev lo\\b`).test(
+      ip(['-6', 'route', 'get', address]),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Puts the lab's IPv6 addresses on `lo`: the client address, then each mail host's, routed with
+ * the client address as preferred source (so that no connection's source equals its destination),
+ * and checks with `ip -6 route get` that every one is local before anything connects to it.
+ */
+function addIpv6(addresses: string[]): void {
+  if (addresses.length === 0) return;
+  for (const a of [CLIENT6_ADDRESS, ...addresses]) {
+    if (!a.startsWith(`${LAB6_NET}:`)) throw new Error(`lab: ${a} is not in the lab's ${LAB6_NET}::/64`);
+    ip(['-6', 'addr', 'replace', `${a}/128`, 'dev', 'lo', 'nodad', 'noprefixroute']);
+  }
+  for (const a of addresses) {
+    deleteLocalRoutes(a);
+    ip(['-6', 'route', 'add', 'local', a, 'dev', 'lo', 'table', 'local', 'src', CLIENT6_ADDRESS]);
+  }
+  for (const a of [CLIENT6_ADDRESS, ...addresses]) {
+    if (!routesLocally(a)) {
+      throw new Error(`lab: ip -6 route get ${a} does not say local on lo; refusing to use it`);
+    }
+  }
+  for (const a of addresses) {
+    if (!ip(['-6', 'route', 'get', a]).includes(`src ${CLIENT6_ADDRESS}`)) {
+      throw new Error(`lab: connections to ${a} would not come from ${CLIENT6_ADDRESS}`);
+    }
+  }
+}
+
+function removeIpv6(addresses: string[]): void {
+  for (const a of addresses) {
+    deleteLocalRoutes(a);
+    try {
+      ip(['-6', 'addr', 'del', `${a}/128`, 'dev', 'lo']);
+    } catch {}
+  }
+}
+
 /** Stops every process recorded in state.json. Safe to call when nothing runs. */
 export async function down(opts: LabOptions = {}): Promise<number> {
   const dir = labDir(opts);
@@ -189,6 +263,7 @@ export async function down(opts: LabOptions = {}): Promise<number> {
       process.kill(-p.pid, 'SIGKILL');
     } catch {}
   }
+  removeIpv6(state.ipv6 ?? []);
   rmSync(join(dir, 'state.json'), { force: true });
   return ours.length;
 }
@@ -200,6 +275,7 @@ export function isUp(opts: LabOptions = {}): boolean {
   if (!state || state.processes.length === 0) return false;
   if (state.fingerprint !== fingerprint(state.bulk) || state.bulk < (opts.bulk ?? 0)) return false;
   if (Date.now() - Date.parse(state.startedAt) > MAX_AGE_MS) return false;
+  if (!(state.ipv6 ?? []).every(routesLocally)) return false;
   return state.processes.every((p) => ownedAlive(p.pid, dir));
 }
 
@@ -282,16 +358,33 @@ export async function up(opts: LabOptions = {}): Promise<LabInfo> {
       const file = join(dir, 'dovecot', id, 'dovecot.conf');
       writeFileSync(
         file,
-        dovecotConf(dir, { id, address: h.address, profile: h.access, certFile: c.certFile, keyFile: c.keyFile }),
+        dovecotConf(dir, {
+          id,
+          address: h.address,
+          ...(h.ipv6 === 'serve' && h.address6 ? { address6: h.address6 } : {}),
+          profile: h.access,
+          certFile: c.certFile,
+          keyFile: c.keyFile,
+        }),
       );
-      return { id, file, address: h.address, tls: h.access !== 'nostarttls' };
+      const addresses = [h.address, ...(h.ipv6 === 'serve' && h.address6 ? [h.address6] : [])];
+      return { id, file, address: h.address, addresses, tls: h.access !== 'nostarttls' };
     });
   const daemonSpec: DaemonSpec = {
     smtp: model.hosts.flatMap((h) => {
       const c = issued.get(h.name);
-      return h.smtp && c
-        ? [{ name: h.name, address: h.address, profile: h.smtp, certFile: c.certFile, keyFile: c.keyFile }]
-        : [];
+      if (!h.smtp || !c) return [];
+      const address6 = h.ipv6 === 'serve' ? h.address6 : undefined;
+      return [
+        {
+          name: h.name,
+          address: h.address,
+          ...(address6 ? { address6 } : {}),
+          profile: h.smtp,
+          certFile: c.certFile,
+          keyFile: c.keyFile,
+        },
+      ];
     }),
     https: {
       address: POLICY_ADDRESS,
@@ -311,7 +404,17 @@ export async function up(opts: LabOptions = {}): Promise<LabInfo> {
   );
 
   // Processes: each in its own process group, recorded as soon as it is spawned.
-  const state: LabState = { fingerprint: fingerprint(bulk), startedAt: now.toISOString(), bulk, processes: [] };
+  const ipv6 = model.hosts.flatMap((h) => (h.address6 ? [h.address6] : []));
+  const state: LabState = {
+    fingerprint: fingerprint(bulk),
+    startedAt: now.toISOString(),
+    bulk,
+    processes: [],
+    ipv6: ipv6.length > 0 ? [CLIENT6_ADDRESS, ...ipv6] : [],
+  };
+  // Recorded before they are added, so that `down` removes them whatever happens next.
+  writeState(dir, state);
+  addIpv6(ipv6);
   const start = (name: string, cmd: string, args: string[]): ChildProcess => {
     const out = openSync(join(dir, 'logs', `${name}.log`), 'a');
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out] });
@@ -345,11 +448,13 @@ export async function up(opts: LabOptions = {}): Promise<LabInfo> {
     );
     for (const d of dovecots) {
       const log = join(dir, 'dovecot', d.id, 'dovecot.log');
-      await waitFor(
-        `Dovecot on ${d.address}`,
-        async () => (await tcpOpen(d.address, 143)) && (await tcpOpen(d.address, 110)),
-        log,
-      );
+      for (const address of d.addresses) {
+        await waitFor(
+          `Dovecot on ${address}`,
+          async () => (await tcpOpen(address, 143)) && (await tcpOpen(address, 110)),
+          log,
+        );
+      }
     }
     await waitFor('lab daemon', async () => existsSync(`${specFile}.ready`), join(dir, 'logs', 'daemon.log'));
   } catch (err) {

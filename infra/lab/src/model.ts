@@ -96,6 +96,12 @@ export interface HostSpec {
   dnsbl?: 'listed' | 'refused';
   /** Address; allocated in the lab net's .1.0/24 (127.20.1.0/24 by default) in declaration order when absent. */
   address?: string;
+  /**
+   * An IPv6 address too (LAB6_NET, addresses.ts), with an AAAA record, PTR and blocklist entries
+   * like the IPv4 one's: `serve`: the host's services listen on it too; `closed`: nothing
+   * listens on it (a host whose AAAA does not accept mail).
+   */
+  ipv6?: 'serve' | 'closed';
 }
 
 /** A finding code of ../shared/CONTRACT.md section 3. */
@@ -163,7 +169,11 @@ export type FindingCode =
   | 'blocklist.query.refused'
   // Added to the contract's codes (docs/codes.md).
   | 'transport.unresponsive'
-  | 'transport.protocol_error';
+  | 'transport.protocol_error'
+  | 'spf.mx.too_many'
+  | 'dkim.key.not_for_email'
+  | 'mta_sts.record.invalid'
+  | 'smtp.ipv6.unreachable';
 
 /** A domain to audit, with what the audit must report for it. */
 export interface Scenario {
@@ -202,6 +212,7 @@ export const PROBE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
   'tls.cert.name_mismatch',
   'transport.unresponsive',
   'transport.protocol_error',
+  'smtp.ipv6.unreachable',
 ]);
 
 /** An MTA-STS policy served over HTTPS at `mta-sts.<domain>`. */
@@ -217,7 +228,7 @@ export interface PolicySpec {
 export interface LabModel {
   zones: ZoneSpec[];
   records: Rec[];
-  hosts: (HostSpec & { address: string })[];
+  hosts: (HostSpec & { address: string; address6?: string })[];
   policies: PolicySpec[];
   scenarios: Scenario[];
   /** Entries of the lab's domain blocklist. */

@@ -5,7 +5,7 @@
  * Every scenario starts from the all-good domain (`good.test`) and changes one thing, so that the
  * codes it declares are exactly those a correct audit reports for it.
  */
-import { BULK_HOST_NET, CLOSED_POLICY_ADDRESS, HOST_NET, INERT_NET, POLICY_ADDRESS } from './addresses.js';
+import { BULK_HOST_NET, CLOSED_POLICY_ADDRESS, HOST_NET, INERT_NET, ipv6Of, POLICY_ADDRESS } from './addresses.js';
 import type { HostSpec, LabModel, Materials, PolicySpec, Rec, Scenario, ZoneSpec } from './model.js';
 
 /** The shared, well-configured mail host most scenario domains use as MX. */
@@ -630,6 +630,49 @@ function scenarios(variant: LabVariant): Fragment {
       },
     ),
   );
+
+  // IPv6: mail hosts with an AAAA in the lab's own unique-local /64 (addresses.ts, LAB6_NET).
+  add(
+    scenario(
+      'ipv6.test',
+      'the MX has an IPv6 address too, serving SMTP, IMAP and POP3 there, with a PTR: nothing wrong',
+      [],
+      {
+        mx: ['mx.ipv6.test'],
+        hosts: [{ name: 'mx.ipv6.test', smtp: 'good', access: 'good', ipv6: 'serve' }],
+        absent: ['smtp.ipv6.unreachable', 'imap.plaintext_auth', 'pop3.plaintext_auth', 'ptr.missing'],
+      },
+    ),
+  );
+  add(
+    scenario(
+      'ipv6-unreachable.test',
+      "the MX's AAAA refuses connections on 25 while its A accepts them",
+      ['smtp.ipv6.unreachable'],
+      {
+        mx: ['mx.ipv6-unreachable.test'],
+        hosts: [{ name: 'mx.ipv6-unreachable.test', smtp: 'good', ipv6: 'closed' }],
+        absent: ['smtp.unreachable'],
+      },
+    ),
+  );
+  add(
+    scenario('ptr-ipv6-missing.test', 'the MX has no PTR record for its IPv4 nor its IPv6 address', ['ptr.missing'], {
+      mx: ['mx.ptr-ipv6-missing.test'],
+      hosts: [{ name: 'mx.ptr-ipv6-missing.test', smtp: 'good', ipv6: 'serve', ptr: 'none' }],
+    }),
+  );
+  add(
+    scenario(
+      'blocklist-ipv6.test',
+      "the MX's IPv4 and IPv6 addresses are on the lab's IP list (RFC 5782 2.4 nibble names for IPv6)",
+      ['blocklist.ip.listed'],
+      {
+        mx: ['mx.blocklist-ipv6.test'],
+        hosts: [{ name: 'mx.blocklist-ipv6.test', smtp: 'good', ipv6: 'serve', dnsbl: 'listed' }],
+      },
+    ),
+  );
   return all;
 }
 
@@ -698,13 +741,15 @@ export function buildModel(bulkCount = 0, variant: LabVariant = 'base'): LabMode
 
   const used = new Set(all.hosts.flatMap((h) => (h.address ? [h.address] : [])));
   let next = 1;
-  const hosts = all.hosts.map((h) => {
-    if (h.address) return { ...h, address: h.address };
-    while (used.has(`${HOST_NET}.${next}`)) next++;
-    if (next > 254) throw new Error(`lab: more than 254 mail hosts in ${HOST_NET}.0/24`);
-    const address = `${HOST_NET}.${next}`;
-    used.add(address);
-    return { ...h, address };
+  const hosts = all.hosts.map((h): LabModel['hosts'][number] => {
+    let address = h.address;
+    if (!address) {
+      while (used.has(`${HOST_NET}.${next}`)) next++;
+      if (next > 254) throw new Error(`lab: more than 254 mail hosts in ${HOST_NET}.0/24`);
+      address = `${HOST_NET}.${next}`;
+      used.add(address);
+    }
+    return h.ipv6 ? { ...h, address, address6: ipv6Of(address) } : { ...h, address };
   });
   return { ...all, hosts };
 }

@@ -1,13 +1,21 @@
 /**
  * Zone files for the authoritative server, built from the lab model: a fake root that keeps every
- * lookup on this machine, the signed `test.` zone, one zone per scenario domain, the reverse zone
- * and the DNSBL zones. Signed zones are signed with ldns-signzone (ECDSA P-256, NSEC) and get a DS
+ * lookup on this machine, the signed `test.` zone, one zone per scenario domain, the reverse zones
+ * (IPv4 and IPv6) and the DNSBL zones. Signed zones are signed with ldns-signzone (ECDSA P-256, NSEC) and get a DS
  * in their parent; `test.` is the resolver's only trust anchor.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUTH_ADDRESS, BLACKHOLE_ADDRESS, REVERSE_ZONE, reverseName } from './addresses.js';
+import {
+  AUTH_ADDRESS,
+  BLACKHOLE_ADDRESS,
+  nibbles,
+  REVERSE_ZONE,
+  REVERSE6_ZONE,
+  reverseName,
+  reverseName6,
+} from './addresses.js';
 import type { LabModel, Materials, Rec, ZoneSpec } from './model.js';
 import { MIRRORED_DOMAIN_BLOCKLISTS, MIRRORED_IP_BLOCKLISTS } from './scenarios.js';
 
@@ -65,9 +73,12 @@ export function derivedRecords(model: LabModel): Rec[] {
   const out: Rec[] = [];
   for (const h of model.hosts) {
     out.push({ name: h.name, type: 'A', data: h.address });
+    if (h.address6) out.push({ name: h.name, type: 'AAAA', data: h.address6 });
     const ptr = h.ptr ?? 'match';
     if (ptr !== 'none') {
-      out.push({ name: reverseName(h.address), type: 'PTR', data: `${ptr === 'match' ? h.name : ptr.name}.` });
+      const target = `${ptr === 'match' ? h.name : ptr.name}.`;
+      out.push({ name: reverseName(h.address), type: 'PTR', data: target });
+      if (h.address6) out.push({ name: reverseName6(h.address6), type: 'PTR', data: target });
     }
     if (h.tlsa) {
       const name = h.name;
@@ -78,10 +89,14 @@ export function derivedRecords(model: LabModel): Rec[] {
       });
     }
     for (const zone of h.dnsbl ? MIRRORED_IP_BLOCKLISTS : []) {
-      const owner = `${h.address.split('.').reverse().join('.')}.${zone}`;
-      out.push({ name: owner, type: 'A', data: h.dnsbl === 'listed' ? '127.0.0.2' : '127.255.255.254' });
-      if (h.dnsbl === 'listed') {
-        out.push({ name: owner, type: 'TXT', data: `Listed by the mailaudit lab: ${h.address} sent lab spam` });
+      // RFC 5782 2.1 (IPv4: octets reversed) and 2.4 (IPv6: nibbles reversed).
+      const listings = [[h.address, `${h.address.split('.').reverse().join('.')}.${zone}`]];
+      if (h.address6) listings.push([h.address6, `${nibbles(h.address6).reverse().join('.')}.${zone}`]);
+      for (const [address, owner] of listings as [string, string][]) {
+        out.push({ name: owner, type: 'A', data: h.dnsbl === 'listed' ? '127.0.0.2' : '127.255.255.254' });
+        if (h.dnsbl === 'listed') {
+          out.push({ name: owner, type: 'TXT', data: `Listed by the mailaudit lab: ${address} sent lab spam` });
+        }
       }
     }
   }
@@ -102,6 +117,7 @@ export function allZones(model: LabModel): ZoneSpec[] {
     { apex: '.', dnssec: 'unsigned' },
     { apex: 'test', dnssec: 'signed' },
     { apex: REVERSE_ZONE, dnssec: 'unsigned' },
+    { apex: REVERSE6_ZONE, dnssec: 'unsigned' },
     ...model.zones,
   ];
 }

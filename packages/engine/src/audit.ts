@@ -25,6 +25,7 @@ import {
   AddressLimiter,
   type Connector,
   discoverAccessHosts,
+  evaluateIpv6Reachability,
   evaluateTransport,
   fetchDane,
   netConnector,
@@ -231,7 +232,7 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
           })
         : undefined,
     ]);
-    transport = evaluateTransport(domain, results, dane);
+    transport = [...evaluateTransport(domain, results, dane), ...evaluateIpv6Reachability(hosts, results)];
     if (policy) {
       const mxNames = mx.implicit ? [domain] : hosts.map((h) => h.name);
       transport.push(...evaluateStsPolicy(mtaSts, policy, mxNames));

@@ -3,6 +3,7 @@
  * "Hosts probed"), the probes themselves under concurrency limits, DANE, and the findings.
  */
 import type { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { MailHost } from '../checks/mx/index.js';
 import type { Code } from '../codes.js';
 import type { DnsClient } from '../dns/audit-dns.js';
@@ -323,6 +324,39 @@ export function evaluateTransport(domain: string, results: PortResult[], dane: D
         ),
       );
     }
+  }
+  return out;
+}
+
+/**
+ * MX hosts reachable on port 25 over IPv4 but not over IPv6 (senders that prefer IPv6 fail or
+ * delay on them). An IPv6 address counts as not accepting when it refused the connection (a reset
+ * proves it was reached) or timed out while another IPv6 address of the same audit accepted one
+ * (proving the auditing side's IPv6 works). Local errors (no IPv6 route here) never count: what
+ * could not be checked is not reported as bad.
+ */
+export function evaluateIpv6Reachability(hosts: MailHost[], results: PortResult[]): Finding[] {
+  const smtp25 = results.filter((r) => r.protocol === 'smtp' && r.port === 25);
+  const ipv6Works = smtp25.some((r) => isIP(r.address) === 6 && r.state === 'open');
+  const out: Finding[] = [];
+  for (const h of hosts) {
+    const mine = smtp25.filter((r) => h.usable.includes(r.address));
+    const v4 = mine.filter((r) => isIP(r.address) === 4);
+    const v6 = mine.filter((r) => isIP(r.address) === 6);
+    if (v6.length === 0 || !v4.some((r) => r.state === 'open')) continue;
+    const notAccepting = (r: PortResult) => r.state === 'closed' || (r.state === 'timeout' && ipv6Works);
+    if (!v6.every(notAccepting)) continue;
+    out.push(
+      finding(
+        'smtp.ipv6.unreachable',
+        h.name,
+        `${h.name} accepts mail on port 25 over IPv4 but not over IPv6 (${v6.map((r) => `${r.address}: ${r.state === 'closed' ? 'refused' : 'no answer'}`).join('; ')}): senders that prefer IPv6 fail or delay.`,
+        {
+          host: h.name,
+          addresses: v6.map((r) => ({ address: r.address, state: r.state, error: r.error })),
+        },
+      ),
+    );
   }
   return out;
 }
