@@ -178,7 +178,7 @@ describe('DNSSEC failures through `mailaudit audit`: a DS matching no key, a bog
       assert.equal(bogus?.severity, 'critical', domain);
       assert.deepEqual([bogus?.params.name, bogus?.params.type], [domain, 'MX'], domain);
       const failedMx = r.findings.find((f) => f.code === 'dns.lookup_failed' && f.params.name === domain);
-      assert.ok((failedMx?.params.types as string[]).includes('MX'), domain);
+      assert.ok(((failedMx?.params.types ?? []) as string[]).includes('MX'), domain);
       assert.equal(r.evidence.dnssec.state, 'bogus', domain);
       const mx = r.evidence.dnssec.unvalidated.find((u) => u.name === domain && u.type === 'MX');
       assert.equal(mx?.validated, false, domain);
