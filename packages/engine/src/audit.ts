@@ -17,7 +17,7 @@ import { evaluateMx, fetchMx, isNullMx, mailHosts } from './checks/mx/index.js';
 import { evaluatePtr, fetchPtr } from './checks/ptr/index.js';
 import { evaluateSpf, fetchSpf } from './checks/spf/index.js';
 import { evaluateTlsRpt, fetchTlsRpt } from './checks/tls-rpt/index.js';
-import { AuditDns, type DnsClient, type LookupRecord } from './dns/audit-dns.js';
+import { AuditDns, type DnsClient, failed, type LookupRecord } from './dns/audit-dns.js';
 import { normalizeDomain } from './domain-name.js';
 import { dedupe, finding } from './findings.js';
 import { isPublicAddress } from './net/address.js';
@@ -154,7 +154,7 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
     evidence.domain = { exists: false, validated: mxAnswer.ad };
     return finish();
   }
-  if (mxAnswer.status !== 'ok' && mxAnswer.status !== 'nodata') {
+  if (failed(mxAnswer)) {
     // A SERVFAIL that a query with CD answers is DNSSEC validation failing (RFC 4035 3.2.2), not
     // the domain's servers: for some records only (the audit goes on without them), or for the
     // whole zone (nothing else would validate either).
@@ -312,7 +312,7 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
 
   // No MX target anyone could deliver to: no address at all, or (without --allow-private-targets)
   // only non-public ones. A target whose lookup failed is not counted as undeliverable.
-  const unknownTarget = mx.targets.some((t) => t.lookups.some((s) => s !== 'ok' && s !== 'nodata' && s !== 'nxdomain'));
+  const unknownTarget = mx.targets.some((t) => t.lookups.some(failed));
   const cannotReceive = mx.targets.length > 0 && !unknownTarget && hosts.every((h) => h.usable.length === 0);
   return finish(cannotReceive);
 }

@@ -5,7 +5,9 @@
  */
 import type { CategoryId } from '../types.js';
 import type { RRType } from './records.js';
-import { type DnsAnswer, FAILED_STATUSES, type QueryOptions } from './resolver.js';
+import type { DnsAnswer, DnsStatus, QueryOptions } from './resolver.js';
+
+const FAILED_STATUSES: ReadonlySet<DnsStatus> = new Set(['servfail', 'refused', 'timeout', 'error']);
 
 /** What a check needs of DNS: the Resolver, or a stub in unit tests. */
 export interface DnsClient {
@@ -84,7 +86,7 @@ export class AuditDns {
 
   /** Lookups that could not be answered (timeout, SERVFAIL, REFUSED, malformed), first per name and type. */
   failures(): LookupRecord[] {
-    return this.log.filter((l) => !l.cd && FAILED_STATUSES.has(l.status));
+    return this.log.filter((l) => !l.cd && failed(l));
   }
 
   get queryCount(): number {
@@ -92,6 +94,11 @@ export class AuditDns {
   }
 }
 
-export function failed(a: DnsAnswer): boolean {
-  return FAILED_STATUSES.has(a.status);
+/**
+ * Whether a lookup could not be answered (timeout, SERVFAIL, REFUSED, malformed): "could not
+ * look", which is never "no record" (STYLE.md 3, mailauth's NO_RECORD_CODES). The one test for it:
+ * of an answer, a logged lookup or a bare status.
+ */
+export function failed(lookup: { status: DnsStatus } | DnsStatus): boolean {
+  return FAILED_STATUSES.has(typeof lookup === 'string' ? lookup : lookup.status);
 }

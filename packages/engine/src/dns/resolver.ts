@@ -13,10 +13,11 @@ import { isIP, connect as tcpConnect } from 'node:net';
 import { Packet } from 'dns2';
 import { decodeRecords, type RecordOf, type RRType, TYPE_CODES } from './records.js';
 
-/** How a lookup ended. `nodata` and `nxdomain` are answers; the others mean "could not look". */
+/**
+ * How a lookup ended. `ok`, `nodata` and `nxdomain` are answers; the others mean "could not look"
+ * (ask `failed()` of dns/audit-dns.ts, never the status or the detail text).
+ */
 export type DnsStatus = 'ok' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error';
-
-export const FAILED_STATUSES: ReadonlySet<DnsStatus> = new Set(['servfail', 'refused', 'timeout', 'error']);
 
 export interface DnsAnswer<T extends RRType = RRType> {
   name: string;
@@ -162,7 +163,8 @@ export class Resolver {
 
   private async attempt<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
     const qname = name.replace(/\.$/, '') || '.';
-    let lastError = 'no answer';
+    // How the last attempt failed: a timeout, or another error (the detail is for people only).
+    let last: { status: 'timeout' | 'error'; detail: string } = { status: 'timeout', detail: 'no answer' };
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       const server = this.servers[attempt % this.servers.length] as Server;
       try {
@@ -177,19 +179,27 @@ export class Resolver {
       } catch (err) {
         if (err instanceof DnsTimeout) {
           this.stats.timeouts++;
-          lastError = `no answer from ${server.host} within ${this.timeoutMs} ms`;
+          last = { status: 'timeout', detail: `no answer from ${server.host} within ${this.timeoutMs} ms` };
           continue;
         }
         if (err instanceof Packet.DecodeError) {
           this.stats.malformed++;
-          lastError = `malformed answer from ${server.host}: ${err.message}`;
+          last = { status: 'error', detail: `malformed answer from ${server.host}: ${err.message}` };
           continue;
         }
-        lastError = (err as Error).message;
+        last = { status: 'error', detail: (err as Error).message };
       }
     }
-    const status: DnsStatus = lastError.startsWith('no answer') ? 'timeout' : 'error';
-    return { name: qname, type, status, records: [], cnames: [], ad: false, rcode: -1, detail: lastError };
+    return {
+      name: qname,
+      type,
+      status: last.status,
+      records: [],
+      cnames: [],
+      ad: false,
+      rcode: -1,
+      detail: last.detail,
+    };
   }
 
   private interpret<T extends RRType>(name: string, type: T, packet: Packet): DnsAnswer<T> {

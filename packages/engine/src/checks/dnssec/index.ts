@@ -31,11 +31,9 @@ export interface UnvalidatedAnswer {
   validated: false;
 }
 
-const answered = (a: DnsAnswer) => a.status === 'ok' || a.status === 'nodata' || a.status === 'nxdomain';
-
 async function unvalidated(dns: DnsClient, name: string, type: RRType): Promise<UnvalidatedAnswer | undefined> {
   const cd = await dns.query(name, type, { cd: true });
-  return answered(cd) ? { name, type, status: cd.status, records: cd.records, validated: false } : undefined;
+  return failed(cd) ? undefined : { name, type, status: cd.status, records: cd.records, validated: false };
 }
 
 /**

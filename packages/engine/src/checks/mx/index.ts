@@ -62,7 +62,7 @@ export async function fetchMx(
     const own = await addressesOf(dns, domain);
     input.implicit = {
       addresses: own.addresses,
-      failed: own.lookups.some((s) => s !== 'ok' && s !== 'nodata' && s !== 'nxdomain'),
+      failed: own.lookups.some(failed),
     };
     return input;
   }
@@ -112,7 +112,7 @@ export function mailHosts(input: MxInput): MailHost[] {
 export function evaluateMx(input: MxInput): Finding[] {
   const out: Finding[] = [];
   const { domain } = input;
-  if (failed(input.mx as DnsAnswer) || input.mx.status === 'nxdomain') return out;
+  if (failed(input.mx) || input.mx.status === 'nxdomain') return out;
   if (input.implicit) {
     if (input.implicit.addresses.length > 0) {
       out.push(
@@ -161,7 +161,7 @@ export function evaluateMx(input: MxInput): Finding[] {
         ),
       );
     }
-    const lookupFailed = t.lookups.some((s) => s !== 'ok' && s !== 'nodata' && s !== 'nxdomain');
+    const lookupFailed = t.lookups.some(failed);
     if (t.addresses.length === 0 && !lookupFailed) {
       out.push(
         finding(
