@@ -1,4 +1,5 @@
 export * from './addresses.js';
+export { createCa, type Issued, issue } from './certs.js';
 export { type LabAnswer, type LabQueryOptions, labQuery, typeCode } from './dnsq.js';
 export {
   down,

@@ -12,7 +12,8 @@ import {
 import { COMMON_SELECTORS, evaluateDkim, fetchDkim } from './checks/dkim/index.js';
 import { evaluateDmarc, fetchDmarc } from './checks/dmarc/index.js';
 import { diagnoseServfail, evaluateDnssec, fetchDnssec, findBogus } from './checks/dnssec/index.js';
-import { evaluateMtaSts, evaluateStsPolicy, fetchMtaSts, fetchStsPolicy } from './checks/mta-sts/index.js';
+import { fetchStsPolicy } from './checks/mta-sts/fetch-policy.js';
+import { evaluateMtaSts, evaluateStsPolicy, fetchMtaSts } from './checks/mta-sts/index.js';
 import { evaluateMx, fetchMx, isNullMx, mailHosts } from './checks/mx/index.js';
 import { evaluatePtr, fetchPtr } from './checks/ptr/index.js';
 import { evaluateSpf, fetchSpf } from './checks/spf/index.js';
@@ -21,20 +22,14 @@ import { AuditDns, type DnsClient, failed, type LookupRecord } from './dns/audit
 import { normalizeDomain } from './domain-name.js';
 import { dedupe, finding } from './findings.js';
 import { isPublicAddress } from './net/address.js';
-import {
-  AddressLimiter,
-  type Connector,
-  discoverAccessHosts,
-  evaluateIpv6Reachability,
-  evaluateTransport,
-  fetchDane,
-  netConnector,
-  ProbeCache,
-  planTargets,
-  runProbes,
-  TrustStore,
-  transportEvidence,
-} from './probes/index.js';
+import { type Connector, netConnector } from './net/connect.js';
+import { GuardedHttpClient, type HttpClient } from './net/http.js';
+import { TrustStore } from './net/trust.js';
+import { fetchDane } from './probes/dane.js';
+import { evaluateIpv6Reachability, evaluateTransport, transportEvidence } from './probes/evaluate.js';
+import { AddressLimiter, ProbeCache } from './probes/limits.js';
+import { discoverAccessHosts, planTargets } from './probes/plan.js';
+import { runProbes } from './probes/run.js';
 import { type CategoryInput, SCORING_VERSION, score } from './scoring.js';
 import { CATEGORY_IDS, type CategoryId, type Finding, type Report, SEVERITY_RANK } from './types.js';
 
@@ -63,6 +58,8 @@ export interface AuditDeps {
   connector?: Connector;
   /** Trust anchors for certificates: the system's plus --ca-file. @default new TrustStore() */
   trust?: TrustStore;
+  /** HTTPS requests (the MTA-STS policy), resolving through the audit's DNS. @default a GuardedHttpClient on `trust` and `connector` */
+  http?: HttpClient;
   /** Connections per target address, shared by concurrent audits. @default a process-wide limiter of 4 */
   limiter?: AddressLimiter;
   /** Name given in EHLO. @default 'mailaudit.invalid' */
@@ -225,14 +222,21 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
         deps.probeCache === null ? undefined : (deps.probeCache ?? sharedProbeCache),
       ),
       wantPolicy
-        ? fetchStsPolicy(dns.for('mta-sts'), domain, {
-            allowPrivateTargets,
-            trust,
-            timeoutMs: Math.max(1, Math.min(10_000, remaining())),
-          })
+        ? fetchStsPolicy(
+            deps.http ?? new GuardedHttpClient({ trust, connector: env.connector }),
+            { dns: dns.for('mta-sts'), allowPrivateTargets },
+            domain,
+            Math.max(1, Math.min(10_000, remaining())),
+          )
         : undefined,
     ]);
-    transport = [...evaluateTransport(domain, results, dane), ...evaluateIpv6Reachability(hosts, results)];
+    transport = [
+      ...evaluateTransport(domain, results, dane),
+      ...evaluateIpv6Reachability(
+        hosts,
+        results.map((p) => p.result),
+      ),
+    ];
     if (policy) {
       const mxNames = mx.implicit ? [domain] : hosts.map((h) => h.name);
       transport.push(...evaluateStsPolicy(mtaSts, policy, mxNames));

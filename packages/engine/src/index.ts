@@ -5,21 +5,24 @@ export { organizationalDomain } from './checks/dmarc/index.js';
 export { type CheckHostInput, type CheckHostResult, checkHost, type SpfResult } from './checks/spf/check-host.js';
 export { parseSpf } from './checks/spf/parse.js';
 export { CODES, type Code } from './codes.js';
-export { AuditDns, type DnsClient } from './dns/audit-dns.js';
+export { AuditDns, type DnsClient, failed } from './dns/audit-dns.js';
 export type { RecordOf, RRType } from './dns/records.js';
 export { type DnsAnswer, type DnsStatus, parseServer, Resolver, type ResolverOptions } from './dns/resolver.js';
 export { InvalidDomainError, normalizeDomain } from './domain-name.js';
 export { isPublicAddress, reservedRange, reverseName } from './net/address.js';
+export { type Connector, netConnector, type TcpConnectorOptions, tcpConnector } from './net/connect.js';
+export { GuardError, guardAddress, resolveAllowed } from './net/guard.js';
 export {
-  AddressLimiter,
-  type Connector,
-  GuardError,
-  guardAddress,
-  netConnector,
-  ProbeCache,
-  pinnedLookup,
-  resolveAllowed,
-  TrustStore,
-} from './probes/index.js';
+  GuardedHttpClient,
+  type GuardedHttpOptions,
+  type HttpClient,
+  HttpError,
+  type HttpErrorCode,
+  type HttpReach,
+  type HttpRequest,
+  type HttpResponse,
+} from './net/http.js';
+export { TrustStore } from './net/trust.js';
+export { AddressLimiter, ProbeCache } from './probes/limits.js';
 export { SCORING_VERSION } from './scoring.js';
 export * from './types.js';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { auditDomain, type Connector, type DnsAnswer, type DnsClient, GuardError, type RRType } from '../src/index.js';
-import { guardedConnect } from '../src/probes/net.js';
+import { guardedConnect } from '../src/net/connect.js';
 import { mx, stubDns, txt } from './helpers/stub-dns.js';
 
 /** Records every connection asked for; refuses them all, so nothing leaves the machine. */

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MailHost } from '../src/checks/mx/index.js';
-import { evaluateIpv6Reachability, type PortResult } from '../src/probes/index.js';
+import { evaluateIpv6Reachability } from '../src/probes/evaluate.js';
+import type { PortResult } from '../src/probes/types.js';
 
 const host = (name: string, ...usable: string[]): MailHost => ({
   name,

@@ -4,6 +4,7 @@
  * and 1 (SubjectPublicKeyInfo); matching types 0 (exact), 1 (SHA-256), 2 (SHA-512).
  */
 import { createHash, type X509Certificate } from 'node:crypto';
+import { type DnsClient, failed } from '../dns/audit-dns.js';
 import type { TlsaRecord } from '../dns/records.js';
 
 export function usableTlsa(records: TlsaRecord[]): TlsaRecord[] {
@@ -24,4 +25,19 @@ export function daneMatches(records: TlsaRecord[], chain: X509Certificate[]): bo
     const candidates = r.usage === 3 ? chain.slice(0, 1) : chain;
     return candidates.some((c) => association(c, r.selector, r.matchingType) === r.data.toLowerCase());
   });
+}
+
+export interface DaneInput {
+  host: string;
+  records: TlsaRecord[];
+  validated: boolean;
+}
+
+export async function fetchDane(dns: DnsClient, mxHosts: { name: string }[]): Promise<DaneInput[]> {
+  return Promise.all(
+    mxHosts.map(async (h) => {
+      const a = await dns.query(`_25._tcp.${h.name}`, 'TLSA');
+      return { host: h.name, records: failed(a) ? [] : a.records, validated: a.ad };
+    }),
+  );
 }

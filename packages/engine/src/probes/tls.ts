@@ -4,17 +4,9 @@
  * aside), expired or expiring, covering the host name, its key. Legacy versions are tried with a
  * context that offers TLS 1.0 and 1.1 only.
  */
-
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import {
-  type ConnectionOptions,
-  createSecureContext,
-  type DetailedPeerCertificate,
-  rootCertificates,
-  type SecureContext,
-  type TLSSocket,
-} from 'node:tls';
+import type { ConnectionOptions, DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { TrustStore } from '../net/trust.js';
 
 export interface CertInfo {
   subject: string;
@@ -38,54 +30,6 @@ export interface TlsInfo {
   covers: string[];
   expired: boolean;
   expiresInDays: number;
-}
-
-/** Trust anchors: Node's bundled roots, the system bundle when present, and the --ca-file. */
-export class TrustStore {
-  readonly anchors: X509Certificate[];
-  readonly pems: string[];
-  private context: SecureContext | undefined;
-
-  /** A TLS context trusting these anchors, built once (for fetches that verify in the handshake). */
-  get secureContext(): SecureContext {
-    this.context ??= createSecureContext({ ca: this.pems });
-    return this.context;
-  }
-
-  constructor(caFile?: string, systemBundle = '/etc/ssl/certs/ca-certificates.crt') {
-    const pems = [...rootCertificates];
-    for (const file of [systemBundle, caFile]) {
-      if (!file) continue;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (err) {
-        if (file === caFile) throw new Error(`cannot read --ca-file ${file}: ${(err as Error).message}`);
-        continue;
-      }
-      pems.push(...(text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
-    }
-    this.pems = [...new Set(pems)];
-    this.anchors = this.pems.flatMap((p) => {
-      try {
-        return [new X509Certificate(p)];
-      } catch {
-        return [];
-      }
-    });
-  }
-
-  /** Whether a served chain (leaf first) leads to an anchor: each certificate signed by the next, the last by an anchor (or an anchor itself). */
-  trusts(chain: X509Certificate[]): boolean {
-    for (let i = 0; i < chain.length; i++) {
-      const cert = chain[i] as X509Certificate;
-      if (this.anchors.some((a) => a.fingerprint256 === cert.fingerprint256)) return true;
-      if (this.anchors.some((a) => cert.checkIssued(a) && cert.verify(a.publicKey))) return true;
-      const next = chain[i + 1];
-      if (!next || !cert.checkIssued(next) || !cert.verify(next.publicKey)) return false;
-    }
-    return false;
-  }
 }
 
 /**
@@ -143,24 +87,34 @@ function describeCert(x: X509Certificate): CertInfo {
   return info;
 }
 
-/** What the handshake on `socket` showed, judged at `now` for the names that led to the address. */
+/** The names (of `names`) the leaf certificate of a served chain covers. */
+export function coveredNames(served: readonly X509Certificate[], names: string[]): string[] {
+  const leaf = served[0];
+  return leaf ? names.filter((n) => leaf.checkHost(n) !== undefined) : [];
+}
+
+/**
+ * What the handshake on `socket` showed, judged at `now` for the names that led to the address:
+ * the description (plain data, for findings and evidence) and the served chain as certificate
+ * objects (for DANE and name coverage, never evidence).
+ */
 export function inspect(
   socket: TLSSocket,
   names: string[],
   trust: TrustStore,
   now: Date,
-): TlsInfo & { raw: X509Certificate[] } {
+): { info: TlsInfo; served: X509Certificate[] } {
   const chain = served(socket);
   const leaf = chain[0];
   const validTo = leaf ? new Date(leaf.validTo).getTime() : 0;
-  return {
+  const info: TlsInfo = {
     protocol: socket.getProtocol() ?? 'unknown',
     cipher: socket.getCipher()?.name ?? 'unknown',
     chain: chain.map(describeCert),
     trusted: chain.length > 0 && trust.trusts(chain),
-    covers: leaf ? names.filter((n) => leaf.checkHost(n) !== undefined) : [],
+    covers: coveredNames(chain, names),
     expired: validTo <= now.getTime(),
     expiresInDays: Math.floor((validTo - now.getTime()) / 86_400_000),
-    raw: chain,
   };
+  return { info, served: chain };
 }

@@ -4,9 +4,7 @@
  * backoff, and the last one marks the email or delivery failed.
  */
 import { createHmac } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { GuardError, guardAddress, pinnedLookup, resolveAllowed } from '@mailaudit/engine';
+import { GuardError, GuardedHttpClient, type HttpClient, HttpError, TrustStore } from '@mailaudit/engine';
 import { getDelivery, getEmail, getSettings, recordDeliveryAttempt, recordEmailAttempt } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
@@ -51,37 +49,14 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-async function resolveChecked(ctx: WorkerContext, host: string): Promise<string> {
-  const { all, allowed } = await resolveAllowed(ctx.dns, host, ctx.config.allowPrivateTargets);
-  if (all.length === 0) throw new Error(`${host} has no address`);
-  if (allowed[0] === undefined) guardAddress(all[0] as string, false);
-  return allowed[0] as string;
-}
+let defaultTrust: TrustStore | undefined;
 
-function post(url: URL, address: string, body: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port || (url.protocol === 'https:' ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        agent: false,
-        timeout: 10_000,
-        headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers },
-        // Only the address that passed the guard.
-        lookup: pinnedLookup(address),
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
-    req.on('error', reject);
-    req.end(body);
-  });
+/** Webhooks go through the engine's guarded HTTP client, with the audits' trust store and connector. */
+function webhookHttp(ctx: WorkerContext): HttpClient {
+  const { http, trust, connector } = ctx.auditDeps;
+  if (http) return http;
+  if (!trust) defaultTrust ??= new TrustStore();
+  return new GuardedHttpClient({ trust: trust ?? (defaultTrust as TrustStore), ...(connector ? { connector } : {}) });
 }
 
 export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: string): Promise<string> {
@@ -90,30 +65,40 @@ export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: s
   if (d.status === 'delivered') return 'already delivered';
   const settings = await getSettings(ctx.sql, d.tenantId);
   if (!settings?.webhookSecret) throw new UnrecoverableError('the tenant has no webhook secret');
-  const url = new URL(d.url);
   const body = JSON.stringify({ id: d.id, ...d.payload });
   const timestamp = Math.floor(ctx.now().getTime() / 1000);
   try {
-    const address = await resolveChecked(ctx, url.hostname);
-    const status = await post(url, address, body, {
-      'user-agent': 'mailaudit-webhook',
-      'mailaudit-event': d.event,
-      'mailaudit-delivery': d.id,
-      'mailaudit-signature': signWebhook(settings.webhookSecret, timestamp, body),
-    });
+    const { status } = await webhookHttp(ctx).request(
+      {
+        url: d.url,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'mailaudit-webhook',
+          'mailaudit-event': d.event,
+          'mailaudit-delivery': d.id,
+          'mailaudit-signature': signWebhook(settings.webhookSecret, timestamp, body),
+        },
+        body,
+        timeoutMs: 10_000,
+        maxBodyBytes: 0,
+      },
+      { dns: ctx.dns, allowPrivateTargets: ctx.config.allowPrivateTargets },
+    );
     if (status < 200 || status >= 300) throw Object.assign(new Error(`HTTP ${status}`), { status });
     await recordDeliveryAttempt(ctx.sql, d.id, { ok: true, status, final: true });
     return `delivered (${status})`;
   } catch (err) {
     const e = err as Error & { status?: number };
-    const final = isFinal(job) || e instanceof GuardError;
+    const refused = e instanceof GuardError || (e instanceof HttpError && e.code === 'bad_url');
+    const final = isFinal(job) || refused;
     await recordDeliveryAttempt(ctx.sql, d.id, {
       ok: false,
       ...(e.status ? { status: e.status } : {}),
       error: e.message,
       final,
     });
-    if (e instanceof GuardError) throw new UnrecoverableError(e.message);
+    if (refused) throw new UnrecoverableError(e.message);
     throw err;
   }
 }

@@ -9,7 +9,8 @@ import type { Finding } from '../../types.js';
 import { EXTENSION_NAME, EXTENSION_VALUE, parseTagList, startsWithVersion } from '../taglist.js';
 import { mxMatches, type PolicyFetch, parseStsPolicy } from './policy.js';
 
-export { fetchStsPolicy, mxMatches, parseStsPolicy } from './policy.js';
+export { fetchStsPolicy } from './fetch-policy.js';
+export { mxMatches, parseStsPolicy } from './policy.js';
 
 export interface MtaStsInput {
   domain: string;

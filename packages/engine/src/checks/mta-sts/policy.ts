@@ -1,19 +1,9 @@
 /**
- * The MTA-STS policy (RFC 8461 3.2, 3.3): fetched from https://mta-sts.<domain>/.well-known/mta-sts.txt
- * through the private-address guard (the policy host is resolved by the audit, checked, and
- * connected to by address), with a valid certificate required, no redirects followed, a size
- * limit and a timeout; then parsed, and the MX hosts matched against it (4.1).
+ * The MTA-STS policy (RFC 8461 3.2): parsed, and the MX hosts matched against it (4.1). It is
+ * fetched by fetch-policy.ts.
  *
- * Our own small client and parser, not mailauth's: its fetch resolves names itself and connects
- * wherever DNS says (no guard, no address check), and the parser must say what is wrong.
+ * Our own parser, not mailauth's: the parser must say what is wrong.
  */
-import { type RequestOptions, request } from 'node:https';
-import type { SecureContext } from 'node:tls';
-import type { DnsClient } from '../../dns/audit-dns.js';
-import { sameAddress } from '../../net/address.js';
-import { pinnedLookup, resolveAllowed } from '../../probes/net.js';
-import type { TrustStore } from '../../probes/tls.js';
-
 export interface StsPolicy {
   mode: 'enforce' | 'testing' | 'none';
   mx: string[];
@@ -93,78 +83,4 @@ export interface PolicyFetch {
   status?: number;
   body?: string;
   error?: string;
-}
-
-export interface FetchEnv {
-  allowPrivateTargets: boolean;
-  trust: TrustStore;
-  timeoutMs: number;
-}
-
-export async function fetchStsPolicy(dns: DnsClient, domain: string, env: FetchEnv): Promise<PolicyFetch> {
-  const host = `mta-sts.${domain}`;
-  const url = `https://${host}/.well-known/mta-sts.txt`;
-  const { all, allowed } = await resolveAllowed(dns, host, env.allowPrivateTargets);
-  if (all.length === 0) return { url, state: 'unreachable', error: `${host} has no address` };
-  if (allowed.length === 0)
-    return { url, state: 'unreachable', error: `${host} resolves only to non-public addresses` };
-  let last: PolicyFetch = { url, state: 'unreachable' };
-  for (const address of allowed.slice(0, 2)) {
-    last = await get(url, host, address, env);
-    if (last.state === 'ok') return last;
-  }
-  return last;
-}
-
-function get(url: string, host: string, address: string, env: FetchEnv): Promise<PolicyFetch> {
-  return new Promise((resolve) => {
-    const done = (r: Omit<PolicyFetch, 'url' | 'address'>) => resolve({ url, address, ...r });
-    const options: RequestOptions & { secureContext: SecureContext } = {
-      host,
-      port: 443,
-      path: '/.well-known/mta-sts.txt',
-      method: 'GET',
-      agent: false,
-      secureContext: env.trust.secureContext,
-      rejectUnauthorized: true,
-      servername: host,
-      timeout: env.timeoutMs,
-      maxHeaderSize: 16 * 1024,
-      headers: { 'user-agent': 'mailaudit', accept: 'text/plain' },
-      // Connect to the address the audit resolved and checked, nowhere else.
-      lookup: pinnedLookup(address),
-    };
-    const req = request(options, (res) => {
-      const peer = res.socket.remoteAddress;
-      if (peer && !sameAddress(peer, address)) {
-        res.destroy();
-        return done({ state: 'unreachable', error: `connected to ${peer}, not ${address}` });
-      }
-      if (res.statusCode !== 200) {
-        res.resume();
-        // RFC 8461 3.3: redirects are not followed; anything but 200 is a failed fetch.
-        return done({ state: 'unreachable', status: res.statusCode ?? 0, error: `HTTP ${res.statusCode}` });
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_POLICY_BYTES) {
-          res.destroy();
-          return done({
-            state: 'ok',
-            status: 200,
-            body: '',
-            error: `the policy is larger than ${MAX_POLICY_BYTES} bytes`,
-          });
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => done({ state: 'ok', status: 200, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (err) => done({ state: 'unreachable', error: err.message }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${env.timeoutMs} ms`)));
-    req.on('error', (err) => done({ state: 'unreachable', error: err.message }));
-    req.end();
-  });
 }

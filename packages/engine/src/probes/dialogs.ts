@@ -4,52 +4,14 @@
  * capabilities, STARTTLS/STLS and the handshake: no password is ever sent, and POP3's `USER` is
  * the only login command, to see whether it is accepted before TLS.
  */
+import type { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { type Connector, GuardError, guardedConnect, LineReader, ProbeTimeout, tlsHandshake } from './net.js';
-import { inspect, legacyTlsOptions, probeTlsOptions, type TlsInfo, type TrustStore } from './tls.js';
-
-export type MailProtocol = 'smtp' | 'imap' | 'pop3';
-
-export interface ProbeEnv {
-  connector: Connector;
-  allowPrivateTargets: boolean;
-  trust: TrustStore;
-  now: () => Date;
-  /** Milliseconds left before the audit's deadline. */
-  remaining: () => number;
-  /** @default { connect: 5000, read: 10000, handshake: 10000 } */
-  timeouts: { connect: number; read: number; handshake: number };
-  /** Name given in EHLO. */
-  ehloName: string;
-}
-
-export interface PortTarget {
-  /** The name used for SNI and in subjects: the first name that led to the address. */
-  host: string;
-  /** Every name that led to the address (a certificate covering any of them is accepted). */
-  names: string[];
-  address: string;
-  port: number;
-  protocol: MailProtocol;
-  tlsMode: 'starttls' | 'implicit';
-}
-
-export interface PortResult extends PortTarget {
-  /** TCP: `open` connected; `closed` refused; `timeout` no answer; `guarded` refused by the guard; `error` other. */
-  state: 'open' | 'closed' | 'timeout' | 'guarded' | 'error' | 'skipped';
-  /** After connecting: `ok`, or how the server misbehaved. */
-  dialog?: 'ok' | 'unresponsive' | 'protocol_error' | 'rejected';
-  error?: string;
-  greeting?: string;
-  /** STARTTLS (SMTP, IMAP) or STLS (POP3) offered before TLS. */
-  starttls?: boolean;
-  loginDisabled?: boolean;
-  userAccepted?: boolean;
-  tls?: TlsInfo & { raw?: unknown };
-  tlsError?: string;
-  legacy?: { accepted: boolean; protocol?: string };
-}
+import { guardedConnect, NetTimeout, tlsHandshake } from '../net/connect.js';
+import { GuardError } from '../net/guard.js';
+import { LineReader } from './lines.js';
+import { inspect, legacyTlsOptions, probeTlsOptions } from './tls.js';
+import type { MailProtocol, PortProbe, PortResult, PortTarget, ProbeEnv } from './types.js';
 
 const smtpDone = (lines: string[]) => /^\d{3}( |$)/.test(lines.at(-1) as string);
 const firstLine = (lines: string[]) => lines.length > 0;
@@ -59,7 +21,7 @@ const popMulti = (lines: string[]) =>
 
 function step(env: ProbeEnv, ms: number): number {
   const left = env.remaining();
-  if (left <= 0) throw new ProbeTimeout('the audit reached its deadline');
+  if (left <= 0) throw new NetTimeout('the audit reached its deadline');
   return Math.max(1, Math.min(ms, left));
 }
 
@@ -176,18 +138,18 @@ function classify(err: unknown, r: PortResult, connected: boolean): void {
   else if (e.duringHandshake) {
     r.state = 'open';
     r.tlsError = e.message;
-  } else if (!connected)
-    r.state = e.code === 'ECONNREFUSED' ? 'closed' : e instanceof ProbeTimeout ? 'timeout' : 'error';
-  else r.dialog = e instanceof ProbeTimeout ? 'unresponsive' : 'protocol_error';
+  } else if (!connected) r.state = e.code === 'ECONNREFUSED' ? 'closed' : e instanceof NetTimeout ? 'timeout' : 'error';
+  else r.dialog = e instanceof NetTimeout ? 'unresponsive' : 'protocol_error';
 }
 
 /**
  * Probes one address and port: the plain dialog, TLS (STARTTLS/STLS or implicit) with the
  * served certificate, and whether TLS 1.0/1.1 is accepted.
  */
-export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortResult> {
+export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortProbe> {
   const r: PortResult = { ...t, state: 'skipped' };
-  if (env.remaining() <= 0) return { ...r, error: 'the audit reached its deadline' };
+  let served: X509Certificate[] = [];
+  if (env.remaining() <= 0) return { result: { ...r, error: 'the audit reached its deadline' }, served };
   // POP3 before TLS: a connection of its own for USER, which may change the session's state.
   if (t.protocol === 'pop3' && t.tlsMode === 'starttls') {
     let s: Session | undefined;
@@ -199,7 +161,7 @@ export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortResul
     } catch (err) {
       s?.socket.destroy();
       classify(err, r, r.state === 'open');
-      return r;
+      return { result: r, served };
     }
   }
   let s: Session | undefined;
@@ -209,21 +171,25 @@ export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortResul
     connected = true;
     r.state = 'open';
     if (t.tlsMode === 'implicit') {
-      r.tls = inspect(s.socket as TLSSocket, t.names, env.trust, env.now());
+      const seen = inspect(s.socket as TLSSocket, t.names, env.trust, env.now());
+      r.tls = seen.info;
+      served = seen.served;
       await dialog(env, t, s, r, false);
     } else if (await dialog(env, t, s, r, true)) {
       const tls = await upgrade(env, t, s, false);
-      r.tls = inspect(tls, t.names, env.trust, env.now());
+      const seen = inspect(tls, t.names, env.trust, env.now());
+      r.tls = seen.info;
+      served = seen.served;
     }
     r.dialog ??= 'ok';
     quit(s, t.protocol);
   } catch (err) {
     s?.socket.destroy();
     classify(err, r, connected);
-    if (!r.tls) return r;
+    if (!r.tls) return { result: r, served };
   }
   if (r.tls) r.legacy = await probeLegacy(env, t);
-  return r;
+  return { result: r, served };
 }
 
 /** A separate connection offering TLS 1.0 and 1.1 only. */
