@@ -1,5 +1,5 @@
 /**
- * The engine's rooms and what each may import (docs/architecture.md), read from the sources with
+ * The engine's rooms and what each may import (README.md, Layout), read from the sources with
  * TypeScript's own import scanner: no import circle anywhere (type-only imports count), and no
  * import against the direction of the rooms (probes/ never imports checks/, net/ never imports
  * probes/ or checks/, dns/ imports neither).
