@@ -1,7 +1,8 @@
 /**
  * DANE for SMTP (RFC 7672, RFC 6698): whether the chain served on port 25 matches a TLSA record.
  * Only DANE-TA(2) and DANE-EE(3) are usable for SMTP (RFC 7672 3.1.3); selectors 0 (certificate)
- * and 1 (SubjectPublicKeyInfo); matching types 0 (exact), 1 (SHA-256), 2 (SHA-512).
+ * and 1 (SubjectPublicKeyInfo); matching types 0 (exact), 1 (SHA-256), 2 (SHA-512). The TLSA
+ * records are those at _25._tcp.<MX host>, used only when the resolver validated them.
  */
 import { createHash, type X509Certificate } from 'node:crypto';
 import { type DnsClient, failed } from '../dns/audit-dns.js';

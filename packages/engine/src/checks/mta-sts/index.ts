@@ -1,6 +1,6 @@
 /**
- * MTA-STS (RFC 8461): the `_mta-sts` TXT record (3.1). The HTTPS policy fetch and the MX match
- * belong to the probes, which open connections.
+ * MTA-STS (RFC 8461): the `_mta-sts` TXT record (3.1), and the findings of the fetched policy.
+ * The HTTPS fetch (fetch-policy.ts) runs with the probes, since it opens a connection (check.ts).
  */
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
