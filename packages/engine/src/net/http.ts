@@ -52,7 +52,7 @@ export interface HttpRequest {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
-  /** Deadline of the whole request, every address tried included. @default 10000 */
+  /** Deadline of the connections and exchanges, every address tried included (the host's lookups are bounded by the DNS client). @default 10000 */
   timeoutMs?: number;
   /** Per TCP connection and per TLS handshake, within the deadline. @default 5000 */
   connectTimeoutMs?: number;
