@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { readEnv, toConfig } from '@mailaudit/config';
 import { ensureLab, type LabInfo, setVariant } from '@mailaudit/lab';
 import { nightlySchedulerId, TASK_QUEUE } from '@mailaudit/queue';
-import { createWorkerContext, type RunningWorker, runNightly, startWorker, toConfig } from '@mailaudit/worker';
+import { createWorkerContext, type RunningWorker, runNightly, startWorker } from '@mailaudit/worker';
 import { Queue } from 'bullmq';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -91,12 +92,14 @@ async function api(method: string, url: string, key: string, body?: unknown) {
 }
 
 function worker(): Promise<RunningWorker> {
-  const config = toConfig({
-    ...svc.workerEnv,
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-    MAIL_FROM: 'mailaudit@lab.test',
-    PUBLIC_URL: 'https://panel.example',
-  });
+  const config = toConfig(
+    readEnv({
+      ...svc.workerEnv,
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      MAIL_FROM: 'mailaudit@lab.test',
+      PUBLIC_URL: 'https://panel.example',
+    }),
+  );
   return startWorker(config, createWorkerContext(config, { now: () => clock })).then((w) => {
     workers.push(w);
     return w;

@@ -3,10 +3,11 @@
  * prefix per test file, migrations applied, tenants and keys created through the store.
  */
 import { randomBytes } from 'node:crypto';
-import { type ApiConfig, type ApiContext, type App, buildApp, createContext } from '@mailaudit/api';
+import { type ApiContext, type App, buildApp, createContext } from '@mailaudit/api';
+import { type Config, readEnv, toConfig } from '@mailaudit/config';
 import type { LabInfo } from '@mailaudit/lab';
 import { createApiKey, createSql, createTenant, migrate, type Scope, type Sql } from '@mailaudit/store';
-import { type RunningWorker, startWorker, type WorkerConfig, toConfig as workerConfig } from '@mailaudit/worker';
+import { type RunningWorker, startWorker } from '@mailaudit/worker';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -17,11 +18,11 @@ export interface TestService {
   sql: Sql;
   ctx: ApiContext;
   app: App;
-  apiConfig: ApiConfig;
-  workerConfig: WorkerConfig;
+  apiConfig: Config;
+  workerConfig: Config;
   workerEnv: Record<string, string>;
   tenant(name?: string): Promise<{ id: string; key(scopes?: Scope[]): Promise<string> }>;
-  startWorker(overrides?: Partial<WorkerConfig>): Promise<RunningWorker>;
+  startWorker(overrides?: Partial<Config>): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
@@ -37,20 +38,20 @@ export async function createTestService(
   await admin.end();
   const sql = createSql(DATABASE_URL, { schema });
   await migrate(sql);
-  const apiConfig: ApiConfig = {
-    databaseUrl: DATABASE_URL,
-    databaseSchema: schema,
-    redisUrl,
-    redisPrefix: prefix,
-    port: 0,
-    host: '127.0.0.1',
-    publicUrl: 'http://api.test',
-    rateLimitPerMinute: opts.rateLimitPerMinute ?? 10_000,
-    bodyLimit: 262_144,
-    logLevel: 'silent',
-    allowPrivateTargets: true,
-    reportLinkSecret: 'test-report-link-secret',
-  };
+  const apiConfig = toConfig(
+    readEnv({
+      DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      PORT: '0',
+      PUBLIC_URL: 'http://api.test',
+      RATE_LIMIT_PER_MINUTE: String(opts.rateLimitPerMinute ?? 10_000),
+      LOG_LEVEL: 'silent',
+      MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+      REPORT_LINK_SECRET: 'test-report-link-secret',
+    }),
+  );
   const workerEnv: Record<string, string> = {
     DATABASE_URL,
     DATABASE_SCHEMA: schema,
@@ -67,7 +68,7 @@ export async function createTestService(
     SWEEP_INTERVAL_MS: '1000',
     SWEEP_AFTER_MS: '4000',
   };
-  const wc = workerConfig(workerEnv);
+  const wc = toConfig(readEnv(workerEnv));
   const ctx = createContext(apiConfig, { sql });
   const app = await buildApp(ctx);
   const workers: RunningWorker[] = [];

@@ -6,6 +6,7 @@
 
 import { getServers } from 'node:dns';
 import { readFileSync } from 'node:fs';
+import { ConfigError, DEFAULT_AUDIT_TIMEOUT_MS } from '@mailaudit/config';
 import {
   type AuditOptions,
   auditDomain,
@@ -89,7 +90,7 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
   const options: AuditOptions = {
     allowPrivateTargets: flags.allowPrivateTargets ?? false,
     probes: flags.probes,
-    timeoutMs: flags.timeout ?? 30_000,
+    timeoutMs: flags.timeout ?? DEFAULT_AUDIT_TIMEOUT_MS,
   };
   if (flags.dkimSelector.length) options.dkimSelectors = flags.dkimSelector;
   if (flags.ipBlocklist.length) options.ipBlocklists = flags.ipBlocklist.map((z) => zoneName('--ip-blocklist', z));
@@ -184,7 +185,7 @@ function program(io: Io, run: (p: Promise<number>) => void): Command {
     .option('--no-probes', 'DNS work only: no connections to mail hosts, no HTTPS fetches')
     .option(
       '--timeout <ms>',
-      "deadline for one domain's whole audit (default 30000)",
+      `deadline for one domain's whole audit (default ${DEFAULT_AUDIT_TIMEOUT_MS})`,
       positiveInt('--timeout', 3_600_000),
     )
     .option('--concurrency <n>', 'domains audited at once (default 8)', positiveInt('--concurrency', 1000))
@@ -228,7 +229,7 @@ export async function main(
       io.stderr.write(`mailaudit: ${line}\n`);
       return 2;
     }
-    if (err instanceof UsageError || (err as Error | undefined)?.constructor?.name === 'ConfigError') {
+    if (err instanceof UsageError || err instanceof ConfigError) {
       io.stderr.write(`mailaudit: ${(err as Error).message.split('\n')[0]}\n`);
       return 2;
     }

@@ -3,7 +3,8 @@
  * serve, worker, and start (migrations, API and a worker in one process: `npm start`).
  * Configured by environment variables (README, "Configuration").
  */
-import { toConfig as apiConfig, readEnv as apiEnv, startApi } from '@mailaudit/api';
+import { startApi } from '@mailaudit/api';
+import { readEnv, toConfig, toDatabaseConfig } from '@mailaudit/config';
 import {
   createApiKey,
   createSql,
@@ -15,25 +16,16 @@ import {
   type Scope,
   type Sql,
 } from '@mailaudit/store';
-import { runNightly, startWorker, toConfig as workerConfig, readEnv as workerEnv } from '@mailaudit/worker';
+import { runNightly, startWorker } from '@mailaudit/worker';
 import type { Command } from 'commander';
 import type { Io } from './main.js';
 
 export class UsageError extends Error {}
 
-function database(io: Io) {
-  const url = io.env.DATABASE_URL;
-  if (!url) throw new UsageError('DATABASE_URL is not set');
-  const schema = io.env.DATABASE_SCHEMA ?? 'public';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
-    throw new UsageError('DATABASE_SCHEMA must be a plain lower-case identifier');
-  return { url, schema };
-}
-
 /** Runs `fn` with a one-connection sql of the configured database, closed afterwards. */
 async function withDatabase<T>(io: Io, fn: (sql: Sql, schema: string) => Promise<T>): Promise<T> {
-  const { url, schema } = database(io);
-  const sql = createSql(url, { schema, max: 1 });
+  const { databaseUrl, databaseSchema: schema } = toDatabaseConfig(readEnv(io.env));
+  const sql = createSql(databaseUrl, { schema, max: 1 });
   try {
     return await fn(sql, schema);
   } finally {
@@ -150,7 +142,7 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
           if (!/^[0-9a-f-]{36}$/i.test(flags.tenant)) throw new UsageError('--tenant: not a tenant id');
           const seconds = flags.timeout === undefined ? 3600 : Number(flags.timeout);
           if (!Number.isInteger(seconds) || seconds < 1) throw new UsageError('--timeout: a whole number of seconds');
-          const w = await startWorker(workerConfig(workerEnv(io.env)));
+          const w = await startWorker(toConfig(readEnv(io.env)));
           try {
             const { sql } = w.ctx;
             if (!(await getTenant(sql, flags.tenant))) throw new UsageError(`--tenant: no tenant ${flags.tenant}`);
@@ -190,7 +182,7 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
     .action(() =>
       run(
         (async () => {
-          const api = await startApi(apiConfig(apiEnv(io.env)));
+          const api = await startApi(toConfig(readEnv(io.env)));
           io.stderr.write(`mailaudit: API listening on ${api.url}\n`);
           await waitForSignal();
           await api.close();
@@ -205,7 +197,7 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
     .action(() =>
       run(
         (async () => {
-          const w = await startWorker(workerConfig(workerEnv(io.env)));
+          const w = await startWorker(toConfig(readEnv(io.env)));
           await waitForSignal();
           await w.close();
           return 0;
@@ -219,11 +211,10 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
     .action(() =>
       run(
         (async () => {
-          const api = apiConfig(apiEnv(io.env));
-          const worker = workerConfig(workerEnv(io.env));
+          const config = toConfig(readEnv(io.env));
           await runMigrations(io, true);
-          const server = await startApi(api);
-          const w = await startWorker(worker);
+          const server = await startApi(config);
+          const w = await startWorker(config);
           io.stderr.write(`mailaudit: API listening on ${server.url}, worker running\n`);
           await waitForSignal();
           await server.close();

@@ -2,14 +2,15 @@
  * The API process's composition root: one postgres.js instance, one producer Redis connection,
  * the audit queue. Tests pass overrides instead of patching modules.
  */
+
+import type { Config } from '@mailaudit/config';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ApiConfig } from './config.js';
 
 export interface ApiContext {
-  config: ApiConfig;
+  config: Config;
   sql: Sql;
   redis: Redis;
   queue: Queue<AuditJob>;
@@ -18,7 +19,7 @@ export interface ApiContext {
 }
 
 export function createContext(
-  config: ApiConfig,
+  config: Config,
   overrides: Partial<Omit<ApiContext, 'config' | 'close'>> = {},
 ): ApiContext {
   const sql = overrides.sql ?? createSql(config.databaseUrl, { schema: config.databaseSchema });

@@ -2,8 +2,9 @@
  * `mailaudit serve`: the API process. Stops accepting on SIGTERM/SIGINT and closes its
  * connections once in-flight requests are answered.
  */
+
+import type { Config } from '@mailaudit/config';
 import { buildApp } from './app.js';
-import type { ApiConfig } from './config.js';
 import { createContext } from './context.js';
 
 export interface ApiServer {
@@ -11,7 +12,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApi(config: ApiConfig): Promise<ApiServer> {
+export async function startApi(config: Config): Promise<ApiServer> {
   const ctx = createContext(config);
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });

@@ -1,15 +1,16 @@
 /**
  * The worker process's composition root: sql, Redis, the resolver and what the engine needs.
  */
+import { getServers } from 'node:dns';
+import { type Config, ConfigError } from '@mailaudit/config';
 import { AddressLimiter, type AuditDeps, type DnsClient, ProbeCache, Resolver, TrustStore } from '@mailaudit/engine';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { WorkerConfig } from './config.js';
 
 export interface WorkerContext {
-  config: WorkerConfig;
+  config: Config;
   sql: Sql;
   /** For metrics and the sweeper's enqueues (fails fast while Redis is away). */
   redis: Redis;
@@ -24,14 +25,16 @@ export interface WorkerContext {
 }
 
 export function createWorkerContext(
-  config: WorkerConfig,
+  config: Config,
   overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps' | 'now'>> = {},
 ): WorkerContext {
+  const servers = config.resolvers.length > 0 ? config.resolvers : getServers();
+  if (servers.length === 0) throw new ConfigError("no resolver: set MAILAUDIT_RESOLVERS (the system's list is empty)");
   const sql =
     overrides.sql ?? createSql(config.databaseUrl, { schema: config.databaseSchema, max: config.concurrency + 4 });
   const redis = producerConnection(config.redisUrl);
   redis.on('error', () => {});
-  const resolver = new Resolver({ servers: config.resolvers });
+  const resolver = new Resolver({ servers });
   const auditDeps: AuditDeps = overrides.auditDeps ?? {
     dns: resolver,
     now: () => new Date(),

@@ -1,4 +1,3 @@
-export { ConfigError, readEnv, toConfig, type WorkerConfig, type WorkerEnv } from './config.js';
 export { createWorkerContext, type WorkerContext } from './context.js';
 export { processAudit } from './processors/audit.js';
 export { finishNightly, localNight, runNightly } from './processors/nightly.js';

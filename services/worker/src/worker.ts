@@ -4,6 +4,8 @@
  * A sweeper queues again audits accepted but left unfinished (a Redis that lost its data loses no
  * audit). SIGTERM: stop taking jobs, finish the running ones, exit.
  */
+
+import type { Config } from '@mailaudit/config';
 import {
   AUDIT_JOB_OPTIONS,
   AUDIT_QUEUE,
@@ -17,7 +19,6 @@ import {
 } from '@mailaudit/queue';
 import { allSettings, failAudit, staleAudits, touchAudit } from '@mailaudit/store';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import type { WorkerConfig } from './config.js';
 import { createWorkerContext, type WorkerContext } from './context.js';
 import { processAudit } from './processors/audit.js';
 import { finishNightly, runNightly } from './processors/nightly.js';
@@ -37,7 +38,7 @@ export function makeLog(level: string): Log {
   };
 }
 
-export async function startWorker(config: WorkerConfig, ctx = createWorkerContext(config)): Promise<RunningWorker> {
+export async function startWorker(config: Config, ctx = createWorkerContext(config)): Promise<RunningWorker> {
   const log = makeLog(config.logLevel);
   const connection = workerConnection(config.redisUrl);
   connection.on('error', () => {});

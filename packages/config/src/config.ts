@@ -1,0 +1,140 @@
+/**
+ * The configuration of the API, the workers and the service commands, in two steps (STYLE.md 8):
+ * readEnv() takes the known variables from the environment, toConfig() checks them against the one
+ * schema (variables.ts), fills the defaults and names every bad variable in one ConfigError. Only
+ * this package and the command line read process.env.
+ */
+import type { StaticDecode, TObject, TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { DatabaseEnv, ENV_NAMES, Env, type EnvName, type LogLevel } from './variables.js';
+
+/** A variable is missing or malformed; the message names each (and never echoes a secret). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The variables as given: only known names, and an empty value counts as unset. */
+export type RawEnv = Partial<Record<EnvName, string>>;
+
+export function readEnv(env: Record<string, string | undefined> = process.env): RawEnv {
+  const out: RawEnv = {};
+  for (const name of ENV_NAMES) {
+    const v = env[name];
+    if (v !== undefined && v !== '') out[name] = v;
+  }
+  return out;
+}
+
+export interface DatabaseConfig {
+  databaseUrl: string;
+  /** Schema of the tables (tests use one per file). @default 'public' */
+  databaseSchema: string;
+}
+
+export interface Config extends DatabaseConfig {
+  redisUrl: string;
+  /** Prefix of every Redis key (queues, rate limits). @default 'mailaudit' */
+  redisPrefix: string;
+  /** API port. @default 3000 */
+  port: number;
+  /** API address. @default '127.0.0.1' */
+  host: string;
+  /** Base of Location headers, the OpenAPI server and the links in emails. @default `http://<host>:<port>` */
+  publicUrl: string;
+  /** Requests per minute per API key. @default 600 */
+  rateLimitPerMinute: number;
+  /** Largest request body. @default 262144 */
+  bodyLimit: number;
+  /** pino level of the log lines, or 'silent'. @default 'info' */
+  logLevel: LogLevel;
+  /** Audits run at once by a worker process. @default 4 */
+  concurrency: number;
+  /** How long a job stays locked without a heartbeat before another worker takes it over. @default 30000 */
+  lockMs: number;
+  /** Deadline of one audit. @default 60000 ({@link DEFAULT_AUDIT_TIMEOUT_MS}) */
+  auditTimeoutMs: number;
+  /** How often unfinished audits and nights are looked for. @default 30000 */
+  sweepIntervalMs: number;
+  /** An audit untouched this long while queued or running is queued again. @default 120000 */
+  sweepAfterMs: number;
+  /** Recursive resolvers (ip or ip:port); empty: the system's. @default [] */
+  resolvers: string[];
+  dkimSelectors?: string[];
+  ipBlocklists?: string[];
+  domainBlocklists?: string[];
+  /** Extra trust anchors (PEM) beside the system's. */
+  caFile?: string;
+  /** Audits and webhook URLs may reach loopback, private and reserved addresses. @default false */
+  allowPrivateTargets: boolean;
+  /** nodemailer transport URL of summaries and alerts; unset: emails are recorded as failed, not sent. */
+  smtpUrl?: string;
+  /** @default 'mailaudit@localhost' */
+  mailFrom: string;
+  /** Secret of the keyless report links (/r/:id?t=…), the same for the API and the workers; unset: no such links. */
+  reportLinkSecret?: string;
+}
+
+const isSensitive = (schema: TSchema) => (schema as { sensitive?: boolean }).sensitive === true;
+
+/** Checks `raw` against `schema` and decodes it; every bad variable is named in one ConfigError. */
+function decode<T extends TObject>(schema: T, raw: RawEnv): StaticDecode<T> {
+  const withDefaults = Value.Default(schema, Value.Clone(raw));
+  const problems = new Map<string, string>();
+  for (const e of Value.Errors(schema, withDefaults)) {
+    if (e.keyword === 'required') {
+      for (const name of e.params.requiredProperties)
+        problems.set(name, `${name} is required (see the README's configuration table)`);
+      continue;
+    }
+    const name = e.instancePath.split('/')[1];
+    if (!name || problems.has(name)) continue;
+    const prop: TSchema & { description?: string } = schema.properties[name] ?? {};
+    const given = (raw as Record<string, string | undefined>)[name];
+    const what = e.keyword === '~refine' ? e.message : (prop.description ?? e.message);
+    problems.set(
+      name,
+      `${name} must be ${what}${isSensitive(prop) || given === undefined ? '' : `, not ${JSON.stringify(given)}`}`,
+    );
+  }
+  if (problems.size > 0) throw new ConfigError([...problems.values()].join('; '));
+  return Value.Decode(schema, withDefaults);
+}
+
+/** The database settings alone: what migrate, tenant and key need. */
+export function toDatabaseConfig(raw: RawEnv): DatabaseConfig {
+  const e = decode(DatabaseEnv, raw);
+  return { databaseUrl: e.DATABASE_URL, databaseSchema: e.DATABASE_SCHEMA };
+}
+
+/** The whole configuration: the API, the workers, `nightly run` and `start`. */
+export function toConfig(raw: RawEnv): Config {
+  const e = decode(Env, raw);
+  const host = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
+  const config: Config = {
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    bodyLimit: e.BODY_LIMIT_BYTES,
+    logLevel: e.LOG_LEVEL,
+    concurrency: e.WORKER_CONCURRENCY,
+    lockMs: e.WORKER_LOCK_MS,
+    auditTimeoutMs: e.AUDIT_TIMEOUT_MS,
+    sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    sweepAfterMs: e.SWEEP_AFTER_MS,
+    resolvers: e.MAILAUDIT_RESOLVERS ?? [],
+    allowPrivateTargets: e.MAILAUDIT_ALLOW_PRIVATE_TARGETS,
+    mailFrom: e.MAIL_FROM,
+  };
+  if (e.MAILAUDIT_DKIM_SELECTORS?.length) config.dkimSelectors = e.MAILAUDIT_DKIM_SELECTORS;
+  if (e.MAILAUDIT_IP_BLOCKLISTS?.length) config.ipBlocklists = e.MAILAUDIT_IP_BLOCKLISTS;
+  if (e.MAILAUDIT_DOMAIN_BLOCKLISTS?.length) config.domainBlocklists = e.MAILAUDIT_DOMAIN_BLOCKLISTS;
+  if (e.MAILAUDIT_CA_FILE) config.caFile = e.MAILAUDIT_CA_FILE;
+  if (e.SMTP_URL) config.smtpUrl = e.SMTP_URL;
+  if (e.REPORT_LINK_SECRET) config.reportLinkSecret = e.REPORT_LINK_SECRET;
+  return config;
+}

@@ -1,0 +1,10 @@
+export {
+  type Config,
+  ConfigError,
+  type DatabaseConfig,
+  type RawEnv,
+  readEnv,
+  toConfig,
+  toDatabaseConfig,
+} from './config.js';
+export { DEFAULT_AUDIT_TIMEOUT_MS, ENV_NAMES, type EnvName, LOG_LEVELS, type LogLevel } from './variables.js';

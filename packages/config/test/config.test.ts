@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ConfigError, DEFAULT_AUDIT_TIMEOUT_MS, ENV_NAMES, readEnv, toConfig, toDatabaseConfig } from '../src/index.js';
+
+const base = { DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x', MAILAUDIT_RESOLVERS: '127.0.0.1' };
+
+describe('configuration', () => {
+  it('fills defaults', () => {
+    const c = toConfig(readEnv({ DATABASE_URL: 'postgres://x/y', REDIS_URL: 'redis://x' }));
+    assert.deepEqual(
+      [c.port, c.host, c.publicUrl, c.rateLimitPerMinute, c.redisPrefix, c.databaseSchema],
+      [3000, '127.0.0.1', 'http://127.0.0.1:3000', 600, 'mailaudit', 'public'],
+    );
+    assert.deepEqual(
+      [c.concurrency, c.lockMs, c.auditTimeoutMs, c.sweepIntervalMs, c.sweepAfterMs, c.logLevel],
+      [4, 30_000, 60_000, 30_000, 120_000, 'info'],
+    );
+    assert.equal(c.auditTimeoutMs, DEFAULT_AUDIT_TIMEOUT_MS);
+    assert.deepEqual(c.resolvers, [], "empty: the system's resolvers");
+    assert.equal(c.allowPrivateTargets, false);
+    assert.equal(c.mailFrom, 'mailaudit@localhost');
+  });
+
+  it('derives the public URL from HOST and PORT, brackets an IPv6 host, and drops a trailing slash', () => {
+    assert.equal(toConfig(readEnv({ ...base, HOST: '::1', PORT: '8080' })).publicUrl, 'http://[::1]:8080');
+    assert.equal(
+      toConfig(readEnv({ ...base, PUBLIC_URL: 'https://audit.example/' })).publicUrl,
+      'https://audit.example',
+    );
+  });
+
+  it('refuses what is missing or malformed, saying which variable', () => {
+    assert.throws(
+      () => toConfig(readEnv({ REDIS_URL: 'redis://x' })),
+      (e: Error) => e instanceof ConfigError && /DATABASE_URL/.test(e.message),
+    );
+    assert.throws(() => toConfig(readEnv({ DATABASE_URL: 'p', REDIS_URL: 'r', PORT: 'eighty' })), /PORT/);
+    assert.throws(
+      () => toConfig(readEnv({ DATABASE_URL: 'p', REDIS_URL: 'r', PUBLIC_URL: 'not a url' })),
+      /PUBLIC_URL/,
+    );
+    assert.throws(
+      () => toConfig(readEnv({ DATABASE_URL: 'p', REDIS_URL: 'r', DATABASE_SCHEMA: 'x; drop' })),
+      /DATABASE_SCHEMA/,
+    );
+  });
+
+  it('names every bad variable in one line, and never echoes a secret', () => {
+    const err = (() => {
+      try {
+        toConfig(readEnv({ ...base, PORT: '70000', WORKER_CONCURRENCY: '1.5', REPORT_LINK_SECRET: 'short-secret' }));
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(err instanceof ConfigError);
+    assert.equal(
+      err.message,
+      'PORT must be a whole number from 0 to 65535, not "70000"; REPORT_LINK_SECRET must be at least 16 characters; ' +
+        'WORKER_CONCURRENCY must be a whole number from 1 to 1000, not "1.5"',
+    );
+  });
+
+  it('reads the audit options of the contract', () => {
+    const c = toConfig(
+      readEnv({
+        ...base,
+        MAILAUDIT_RESOLVERS: '127.20.0.2, [::1]:5353',
+        MAILAUDIT_DKIM_SELECTORS: 's1,s2',
+        MAILAUDIT_IP_BLOCKLISTS: 'zen.example',
+        MAILAUDIT_DOMAIN_BLOCKLISTS: 'DBL.Example.',
+        MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+        MAILAUDIT_CA_FILE: '/etc/ca.pem',
+      }),
+    );
+    assert.deepEqual(c.resolvers, ['127.20.0.2', '[::1]:5353']);
+    assert.deepEqual(c.dkimSelectors, ['s1', 's2']);
+    assert.deepEqual(c.ipBlocklists, ['zen.example']);
+    assert.deepEqual(c.domainBlocklists, ['dbl.example']);
+    assert.equal(c.allowPrivateTargets, true);
+    assert.equal(c.caFile, '/etc/ca.pem');
+    assert.equal(c.concurrency, 4);
+  });
+
+  it('refuses bad values', () => {
+    assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_RESOLVERS: 'dns.example' })), ConfigError);
+    assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_ALLOW_PRIVATE_TARGETS: 'yes' })), ConfigError);
+    assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_ALLOW_PRIVATE_TARGETS: 'true' })), ConfigError);
+    assert.throws(() => toConfig(readEnv({ ...base, WORKER_CONCURRENCY: '0' })), /WORKER_CONCURRENCY/);
+    assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_IP_BLOCKLISTS: 'bad zone' })), /MAILAUDIT_IP_BLOCKLISTS/);
+    assert.throws(() => toConfig(readEnv({ ...base, SMTP_URL: 'nope' })), /SMTP_URL/);
+    assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_DKIM_SELECTORS: 'a b' })), /MAILAUDIT_DKIM_SELECTORS/);
+    assert.throws(() => toConfig(readEnv({ ...base, LOG_LEVEL: 'loud' })), /LOG_LEVEL/);
+  });
+
+  it('takes only known variables, and an empty one as unset', () => {
+    assert.deepEqual(readEnv({ PORT: '', HOME: '/root', LOG_LEVEL: 'warn' }), { LOG_LEVEL: 'warn' });
+  });
+
+  it('gives the database-only commands what they need, without Redis', () => {
+    assert.deepEqual(toDatabaseConfig(readEnv({ DATABASE_URL: 'postgres://x/y', DATABASE_SCHEMA: 't_1' })), {
+      databaseUrl: 'postgres://x/y',
+      databaseSchema: 't_1',
+    });
+    assert.throws(() => toDatabaseConfig(readEnv({})), /DATABASE_URL is required/);
+  });
+
+  it('documents every variable in the README table and the deployment example', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const example = readFileSync(new URL('../../../infra/deploy/mailaudit.env.example', import.meta.url), 'utf8');
+    for (const name of ENV_NAMES) {
+      assert.ok(new RegExp(`^\\| \`${name}\``, 'm').test(readme), `README table lacks ${name}`);
+      assert.ok(new RegExp(`^#? ?${name}=`, 'm').test(example), `mailaudit.env.example lacks ${name}`);
+    }
+  });
+});
