@@ -9,8 +9,11 @@ import {
   createApiKey,
   createSql,
   createTenant,
+  ensureSchema,
   getTenant,
   migrate,
+  type NightlyRunProgress,
+  nightlyRunProgress,
   revokeApiKey,
   SCOPES,
   type Scope,
@@ -35,7 +38,7 @@ async function withDatabase<T>(io: Io, fn: (sql: Sql, schema: string) => Promise
 
 async function runMigrations(io: Io, quiet = false): Promise<void> {
   await withDatabase(io, async (sql, schema) => {
-    if (schema !== 'public') await sql`create schema if not exists ${sql(schema)}`;
+    await ensureSchema(sql, schema);
     const applied = await migrate(sql);
     if (!quiet) {
       io.stdout.write(
@@ -150,23 +153,15 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
             if (!r) throw new Error('the run could not be started');
             const deadline = Date.now() + seconds * 1000;
             // Done when the run is finished and its emails and webhook deliveries are no longer pending.
+            let p: NightlyRunProgress | undefined;
             for (;;) {
-              const [state] = await sql<{ status: string; emails: number; deliveries: number }[]>`
-                select (select status from nightly_runs where id = ${r.id}) as status,
-                  (select count(*)::int from emails where nightly_run_id = ${r.id} and status = 'pending') as emails,
-                  (select count(*)::int from webhook_deliveries where tenant_id = ${flags.tenant} and status = 'pending'
-                     and created_at >= ${r.startedAt}) as deliveries`;
-              if (state?.status === 'done' && state.emails === 0 && state.deliveries === 0) break;
+              p = await nightlyRunProgress(sql, r.id);
+              if (p?.status === 'done' && p.pendingEmails === 0 && p.pendingDeliveries === 0) break;
               if (Date.now() > deadline) throw new Error(`not done after ${seconds} s (run ${r.id})`);
               await new Promise((res) => setTimeout(res, 500));
             }
-            const [sum] = await sql<{ audits: number; failed: number; sent: number; failedEmails: number }[]>`
-              select (select count(*)::int from audits where nightly_run_id = ${r.id}) as audits,
-                (select count(*)::int from audits where nightly_run_id = ${r.id} and status = 'failed') as failed,
-                (select count(*)::int from emails where nightly_run_id = ${r.id} and status = 'sent') as sent,
-                (select count(*)::int from emails where nightly_run_id = ${r.id} and status = 'failed') as "failedEmails"`;
             io.stdout.write(
-              `nightly run ${r.id}: ${sum?.audits} audits (${sum?.failed} failed), ${sum?.sent} emails sent, ${sum?.failedEmails} failed\n`,
+              `nightly run ${r.id}: ${p.audits} audits (${p.failedAudits} failed), ${p.sentEmails} emails sent, ${p.failedEmails} failed\n`,
             );
             return 0;
           } finally {

@@ -1,6 +1,6 @@
 /**
  * The one postgres.js instance of a process. Repository functions take it (or a transaction of
- * it) as their first argument.
+ * it) as their first argument, so that they work inside `sql.begin(...)` too.
  */
 import postgres from 'postgres';
 
@@ -23,4 +23,18 @@ export function createSql(url: string, opts: DbOptions = {}): Sql {
     connection,
     transform: { undefined: null },
   }) as Sql;
+}
+
+/**
+ * A value stored as jsonb: serialized here and sent as text that Postgres casts, so that a typed
+ * value (a report, a diff, a payload) goes in as it is, without being forced into postgres.js's JSON
+ * type. (A parameter Postgres sees as jsonb would be serialized by postgres.js a second time.)
+ */
+export function jsonb(sql: Tx, value: unknown) {
+  return sql`${JSON.stringify(value)}::text::jsonb`;
+}
+
+/** Whether the database answers (for readiness). */
+export async function ping(sql: Tx): Promise<void> {
+  await sql`select 1`;
 }

@@ -40,3 +40,8 @@ export async function migrate(sql: Sql, dir = MIGRATIONS_DIR): Promise<Applied[]
   });
   return applied;
 }
+
+/** Creates the schema the tables go in when it does not exist yet (not `public`, which always does). */
+export async function ensureSchema(sql: Sql, schema: string): Promise<void> {
+  if (schema !== 'public') await sql`create schema if not exists ${sql(schema)}`;
+}

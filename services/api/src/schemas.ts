@@ -2,7 +2,7 @@
  * TypeBox schemas of the API: requests are validated against them and the OpenAPI document is
  * generated from them.
  */
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 
 export const ErrorBody = Type.Object(
   { error: Type.Object({ code: Type.String(), message: Type.String() }) },
@@ -34,6 +34,18 @@ export const AuditRequest = Type.Union(
   { description: 'One domain, or a batch of up to 1000' },
 );
 
+const QueuedAuditSchema = Type.Object({
+  id: Type.String(),
+  status: Type.Literal('queued'),
+  domain: Type.String(),
+  createdAt: Type.String(),
+});
+export type QueuedAudit = Static<typeof QueuedAuditSchema>;
+
+/** The answer to POST /v1/audits: the audit queued, or the batch's. */
+export const AuditsAccepted = Type.Union([QueuedAuditSchema, Type.Object({ audits: Type.Array(QueuedAuditSchema) })]);
+export type AuditsAccepted = Static<typeof AuditsAccepted>;
+
 export const AuditStatus = Type.Union([
   Type.Literal('queued'),
   Type.Literal('running'),
@@ -58,6 +70,16 @@ const auditFields = {
 
 export const AuditSummary = Type.Object(auditFields);
 
+export const Finding = Type.Object({
+  code: Type.String(),
+  severity: Type.String(),
+  category: Type.String(),
+  subject: Type.String(),
+  message: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+  fix: Type.Optional(Type.Object({ type: Type.String(), name: Type.String(), value: Type.String() })),
+});
+
 export const Report = Type.Object(
   {
     schema: Type.Literal('mailaudit.report/1'),
@@ -67,20 +89,28 @@ export const Report = Type.Object(
     score: Type.Integer({ minimum: 0, maximum: 100 }),
     grade: Type.String(),
     categories: Type.Array(Type.Object({ id: Type.String(), score: Type.Integer(), status: Type.String() })),
-    findings: Type.Array(
-      Type.Object({
-        code: Type.String(),
-        severity: Type.String(),
-        category: Type.String(),
-        subject: Type.String(),
-        message: Type.String(),
-        params: Type.Record(Type.String(), Type.Unknown()),
-        fix: Type.Optional(Type.Object({ type: Type.String(), name: Type.String(), value: Type.String() })),
-      }),
-    ),
+    findings: Type.Array(Finding),
     evidence: Type.Record(Type.String(), Type.Unknown()),
   },
   { additionalProperties: true, description: 'The report of CONTRACT.md section 2 (schema mailaudit.report/1)' },
+);
+
+/** What changed between two reports, as stored after each audit (packages/render's ReportDiff). */
+export const StoredDiff = Type.Object(
+  {
+    scoreFrom: Type.Number(),
+    scoreTo: Type.Number(),
+    scoreChange: Type.Number(),
+    gradeFrom: Type.String(),
+    gradeTo: Type.String(),
+    added: Type.Array(Finding),
+    resolved: Type.Array(Finding),
+    changed: Type.Array(Type.Object({ from: Finding, to: Finding })),
+    newListings: Type.Array(Finding),
+    regressed: Type.Boolean(),
+    different: Type.Boolean(),
+  },
+  { additionalProperties: true },
 );
 
 export const AuditWithReport = Type.Object({ ...auditFields, report: Type.Union([Report, Type.Null()]) });

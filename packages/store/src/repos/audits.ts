@@ -1,4 +1,7 @@
-import type { Tx } from '../db.js';
+/** Audits: accepted, queued, run, done or failed. */
+import type { Report } from '@mailaudit/engine';
+import { jsonb, type Tx } from '../db.js';
+import { insertReport } from './reports.js';
 
 export type AuditStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -43,17 +46,17 @@ export async function createAudits(
   nightlyRunId: string | null = null,
 ): Promise<AuditRow[]> {
   if (items.length === 0) return [];
-  const rows = items.map((i) => ({
-    tenant_id: tenantId,
-    domain: i.domain,
-    options: sql.json(i.options as never),
-    source,
-    nightly_run_id: nightlyRunId,
-  }));
-  const inserted = await sql<{ id: string }[]>`insert into audits ${sql(rows as never)} returning id`;
+  const inserted = await sql<{ id: string }[]>`
+    insert into audits (tenant_id, domain, options, source, nightly_run_id)
+    select ${tenantId}, e.item->>'domain', e.item->'options', ${source}, ${nightlyRunId}
+    from jsonb_array_elements(${jsonb(sql, items)}) with ordinality as e(item, n)
+    order by e.n
+    returning id`;
   const ids = inserted.map((r) => r.id);
-  const out = await sql<AuditRow[]>`select ${auditColumns(sql)} from audits a where a.id in ${sql(ids)}`;
-  return ids.map((id) => out.find((r) => r.id === id) as AuditRow);
+  const rows = new Map(
+    (await sql<AuditRow[]>`select ${auditColumns(sql)} from audits a where a.id in ${sql(ids)}`).map((r) => [r.id, r]),
+  );
+  return ids.flatMap((id) => rows.get(id) ?? []);
 }
 
 export async function getAudit(sql: Tx, tenantId: string | null, id: string): Promise<AuditRow | undefined> {
@@ -94,22 +97,6 @@ export async function markRunning(sql: Tx, id: string): Promise<AuditRow | undef
   return row ? getAudit(sql, null, id) : undefined;
 }
 
-export interface StoredFinding {
-  code: string;
-  severity: string;
-  category: string;
-  subject: string;
-  params: Record<string, unknown>;
-}
-
-export interface ReportToStore {
-  score: number;
-  grade: string;
-  scoringVersion: number;
-  findings: StoredFinding[];
-  [key: string]: unknown;
-}
-
 /**
  * Stores the report, its findings and the audit's status in one transaction. A second completion
  * of the same audit (a worker thought dead that finishes after all) stores nothing: one report per
@@ -118,29 +105,12 @@ export interface ReportToStore {
 export async function completeAudit(
   sql: Tx,
   audit: { id: string; tenantId: string; domain: string },
-  report: ReportToStore,
+  report: Report,
 ): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    insert into reports (audit_id, tenant_id, domain, score, grade, scoring_version, report)
-    values (${audit.id}, ${audit.tenantId}, ${audit.domain}, ${report.score}, ${report.grade}, ${report.scoringVersion}, ${sql.json(report as never)})
-    on conflict (audit_id) do nothing
-    returning id`;
-  if (!row) return undefined;
-  if (report.findings.length > 0) {
-    const rows = report.findings.map((f) => ({
-      report_id: row.id,
-      tenant_id: audit.tenantId,
-      domain: audit.domain,
-      code: f.code,
-      severity: f.severity,
-      category: f.category,
-      subject: f.subject,
-      params: sql.json(f.params as never),
-    }));
-    await sql`insert into findings ${sql(rows as never)}`;
-  }
+  const id = await insertReport(sql, audit, report);
+  if (!id) return undefined;
   await sql`update audits set status = 'done', error = null, finished_at = now(), updated_at = now() where id = ${audit.id}`;
-  return row.id;
+  return id;
 }
 
 export async function failAudit(sql: Tx, id: string, error: string): Promise<void> {
@@ -168,4 +138,12 @@ export async function auditCounts(sql: Tx): Promise<Record<AuditStatus, number>>
   const out: Record<AuditStatus, number> = { queued: 0, running: 0, done: 0, failed: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;
+}
+
+export async function runAudits(
+  sql: Tx,
+  runId: string,
+): Promise<{ id: string; domain: string; status: string; error: string | null }[]> {
+  return sql<{ id: string; domain: string; status: string; error: string | null }[]>`
+    select id, domain, status, error from audits where nightly_run_id = ${runId} order by domain`;
 }

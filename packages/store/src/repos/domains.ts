@@ -47,3 +47,9 @@ export async function listDomains(sql: Tx, tenantId: string, limit: number, afte
     where tenant_id = ${tenantId} ${after ? sql`and domain > ${after}` : sql``}
     order by domain limit ${limit}`;
 }
+
+/** The domains of a tenant audited every night. */
+export async function nightlyDomains(sql: Tx, tenantId: string) {
+  return sql<{ domain: string; dkimSelectors: string[]; recipients: string[] }[]>`
+    select domain, dkim_selectors as "dkimSelectors", recipients from domains where tenant_id = ${tenantId} and nightly order by domain`;
+}

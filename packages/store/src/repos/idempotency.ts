@@ -1,4 +1,4 @@
-import type { Tx } from '../db.js';
+import { jsonb, type Tx } from '../db.js';
 
 export interface StoredResponse {
   requestHash: string;
@@ -17,7 +17,7 @@ export async function findIdempotent(sql: Tx, tenantId: string, key: string): Pr
 export async function saveIdempotent(sql: Tx, tenantId: string, key: string, r: StoredResponse): Promise<boolean> {
   const rows = await sql`
     insert into idempotency_keys (tenant_id, key, request_hash, status, body)
-    values (${tenantId}, ${key}, ${r.requestHash}, ${r.status}, ${sql.json(r.body as never)})
+    values (${tenantId}, ${key}, ${r.requestHash}, ${r.status}, ${jsonb(sql, r.body)})
     on conflict (tenant_id, key) do update set request_hash = excluded.request_hash, status = excluded.status,
       body = excluded.body, created_at = now()
       where idempotency_keys.created_at <= now() - interval '24 hours'

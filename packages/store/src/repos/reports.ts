@@ -1,4 +1,6 @@
-import type { Tx } from '../db.js';
+/** Reports (the engine's Report, as stored) and their findings, one row each for queries by code. */
+import type { Report } from '@mailaudit/engine';
+import { jsonb, type Tx } from '../db.js';
 
 export interface ReportRow {
   id: string;
@@ -10,7 +12,7 @@ export interface ReportRow {
   createdAt: Date;
   /** Creation time at full precision, for cursors. */
   cursorAt: string;
-  report: Record<string, unknown>;
+  report: Report;
 }
 
 const columns = (sql: Tx) =>
@@ -56,4 +58,28 @@ export async function latestReports(sql: Tx, tenantId: string, domain: string, n
 export async function getReportById(sql: Tx, id: string): Promise<ReportRow | undefined> {
   const [row] = await sql<ReportRow[]>`select ${columns(sql)}, report from reports where id = ${id}`;
   return row;
+}
+
+/**
+ * Stores an audit's report and its findings (one row each, read from the stored report itself);
+ * nothing when the audit already has one. Returns the new report's id.
+ */
+export async function insertReport(
+  sql: Tx,
+  audit: { id: string; tenantId: string; domain: string },
+  report: Report,
+): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    insert into reports (audit_id, tenant_id, domain, score, grade, scoring_version, report)
+    values (${audit.id}, ${audit.tenantId}, ${audit.domain}, ${report.score}, ${report.grade}, ${report.scoringVersion}, ${jsonb(sql, report)})
+    on conflict (audit_id) do nothing
+    returning id`;
+  if (!row) return undefined;
+  await sql`
+    insert into findings (report_id, tenant_id, domain, code, severity, category, subject, params)
+    select r.id, r.tenant_id, r.domain, f.code, f.severity, f.category, f.subject, coalesce(f.params, '{}')
+    from reports r, jsonb_to_recordset(r.report->'findings')
+      as f(code text, severity text, category text, subject text, params jsonb)
+    where r.id = ${row.id}`;
+  return row.id;
 }

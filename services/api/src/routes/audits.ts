@@ -15,18 +15,20 @@ import {
   saveIdempotent,
 } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Static } from 'typebox';
 import { Type } from 'typebox';
+import { Value } from 'typebox/value';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
 import {
   AuditListQuery,
   AuditRequest,
   AuditSummary,
+  AuditsAccepted,
   AuditWithReport,
   ErrorBody,
   errorResponses,
   IdParams,
+  type QueuedAudit,
 } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { decodeCursor, encodeCursor, pageSize } from './paging.js';
@@ -64,24 +66,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           body: AuditRequest,
           headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
           response: {
-            202: Type.Union([
-              Type.Object({
-                id: Type.String(),
-                status: Type.Literal('queued'),
-                domain: Type.String(),
-                createdAt: Type.String(),
-              }),
-              Type.Object({
-                audits: Type.Array(
-                  Type.Object({
-                    id: Type.String(),
-                    status: Type.Literal('queued'),
-                    domain: Type.String(),
-                    createdAt: Type.String(),
-                  }),
-                ),
-              }),
-            ]),
+            202: AuditsAccepted,
             409: ErrorBody,
             ...withUnavailable,
           },
@@ -89,35 +74,33 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (req, reply) => {
         const auth = req.auth as NonNullable<typeof req.auth>;
-        const body = req.body as Static<typeof AuditRequest>;
+        const body = req.body;
         const single = 'domain' in body;
         const names = single ? [body.domain] : body.domains;
         const domains = names.map((d, i) => domainFrom(d, single ? 'domain' : `domains[${i}]`));
         const selectors = body.dkimSelectors ?? [];
 
-        const idemKey = req.headers['idempotency-key'] as string | undefined;
+        const idemKey = req.headers['idempotency-key'];
         const requestHash = createHash('sha256').update(JSON.stringify({ domains, selectors, single })).digest('hex');
         if (idemKey) {
           const prior = await findIdempotent(ctx.sql, auth.tenantId, idemKey);
           if (prior) {
             if (prior.requestHash !== requestHash)
               throw errors.conflict('this Idempotency-Key was used with another request');
-            const b = prior.body as { id?: string };
-            if (b.id) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${b.id}`);
-            return reply
-              .code(prior.status)
-              .header('idempotent-replayed', 'true')
-              .send(prior.body as never);
+            if (!Value.Check(AuditsAccepted, prior.body))
+              throw new Error(`the stored response of Idempotency-Key ${idemKey} is not an accepted-audits body`);
+            if ('id' in prior.body) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${prior.body.id}`);
+            return reply.code(prior.status).header('idempotent-replayed', 'true').send(prior.body);
           }
         }
 
-        const view = (a: AuditRow) => ({
+        const view = (a: AuditRow): QueuedAudit => ({
           id: a.id,
           status: 'queued' as const,
           domain: a.domain,
           createdAt: a.createdAt.toISOString(),
         });
-        let response: unknown;
+        let response: AuditsAccepted;
         try {
           // The rows and the jobs together: if Redis cannot take the jobs, the rows are rolled back.
           response = await ctx.sql.begin(async (tx) => {
@@ -126,7 +109,9 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
               auth.tenantId,
               domains.map((domain) => ({ domain, options: selectors.length ? { dkimSelectors: selectors } : {} })),
             );
-            const out = single ? view(rows[0] as AuditRow) : { audits: rows.map(view) };
+            const [first] = rows;
+            if (!first) throw new Error('no audit was created');
+            const out: AuditsAccepted = single ? view(first) : { audits: rows.map(view) };
             if (idemKey) {
               const saved = await saveIdempotent(tx, auth.tenantId, idemKey, { requestHash, status: 202, body: out });
               if (!saved) throw errors.conflict('a request with this Idempotency-Key is being processed; retry it');
@@ -146,8 +131,8 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           }
           throw err;
         }
-        if (single) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${(response as { id: string }).id}`);
-        return reply.code(202).send(response as never);
+        if ('id' in response) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${response.id}`);
+        return reply.code(202).send(response);
       },
     );
 
@@ -166,7 +151,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         const audit = await getAudit(ctx.sql, auth.tenantId, req.params.id);
         if (!audit) throw errors.notFound('audit');
         const report = audit.status === 'done' ? await getReportByAudit(ctx.sql, auth.tenantId, audit.id) : undefined;
-        return { ...auditView(audit), report: (report?.report as never) ?? null };
+        return { ...auditView(audit), report: report?.report ?? null };
       },
     );
 

@@ -218,7 +218,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (req) => {
         const r = await getReport(ctx.sql, tenant(req), domainFrom(req.params.domain), req.params.id);
         if (!r) throw errors.notFound('report');
-        return { ...reportSummary(r), report: r.report as never };
+        return { ...reportSummary(r), report: r.report };
       },
     );
 
@@ -235,7 +235,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (req) => {
         const [r] = await latestReports(ctx.sql, tenant(req), domainFrom(req.params.domain), 1);
         if (!r) throw errors.notFound('report');
-        return { ...reportSummary(r), report: r.report as never };
+        return { ...reportSummary(r), report: r.report };
       },
     );
 
@@ -282,7 +282,7 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
           [to, from] = await latestReports(ctx.sql, t, domain, 2);
         }
         if (!from || !to) throw errors.notFound(req.query.from ? 'report' : 'two reports of this domain');
-        const d = diffReports(from.report as never, to.report as never);
+        const d = diffReports(from.report, to.report);
         return {
           from: reportSummary(from),
           to: reportSummary(to),

@@ -4,7 +4,7 @@
  */
 import { AUDIT_QUEUE, DURATION_BUCKETS, readAuditMetrics } from '@mailaudit/queue';
 import { renderHtml, verifyReportLink } from '@mailaudit/render';
-import { auditCounts, getReportById } from '@mailaudit/store';
+import { auditCounts, getReportById, ping } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
@@ -52,7 +52,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
       },
       async (_req, reply) => {
         const [pg, redis] = await Promise.all([
-          within(2000, ctx.sql`select 1`).then(
+          within(2000, ping(ctx.sql)).then(
             () => 'ok',
             (e: Error) => `down: ${e.message}`,
           ),
@@ -88,7 +88,7 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
           .type('text/html; charset=utf-8')
           .header('cache-control', 'private, max-age=300')
           .header('x-robots-tag', 'noindex')
-          .send(renderHtml(row.report as never));
+          .send(renderHtml(row.report));
       },
     );
 

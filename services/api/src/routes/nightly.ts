@@ -19,7 +19,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { DomainParams, ErrorBody, errorResponses, PageQuery } from '../schemas.js';
+import { DomainParams, ErrorBody, errorResponses, PageQuery, StoredDiff } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { pageSize } from './paging.js';
 
@@ -249,7 +249,7 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
                   nightlyRunId: Type.Union([Type.String(), Type.Null()]),
                   changed: Type.Boolean(),
                   regressed: Type.Boolean(),
-                  diff: Type.Record(Type.String(), Type.Unknown()),
+                  diff: StoredDiff,
                   createdAt: Type.String(),
                 }),
               ),

@@ -61,7 +61,7 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
   }
   // Report, findings, status, change, alert and webhook deliveries in one transaction.
   const stored = await ctx.sql.begin(async (tx) => {
-    const id = await completeAudit(tx, audit, report as never);
+    const id = await completeAudit(tx, audit, report);
     return id ? { id, jobs: await recordAfterAudit(tx, ctx, audit, id, report) } : undefined;
   });
   const reportId = stored?.id;

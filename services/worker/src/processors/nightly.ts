@@ -125,7 +125,7 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
           scoreChange: previous ? latest.score - previous.score : null,
           previousGrade: previous?.grade ?? null,
           reportUrl: reportUrl(ctx, d.domain, latest.id),
-          diff: change && previous ? (change.diff as never) : null,
+          diff: change && previous ? change.diff : null,
         }
       : {
           domain: d.domain,
@@ -199,7 +199,7 @@ export async function recordAfterAudit(
   const previousReport = latest?.id === reportId ? previous : latest;
   let newListings: Finding[] = [];
   if (previousReport) {
-    const diff = diffReports(previousReport.report as never, report);
+    const diff = diffReports(previousReport.report, report);
     newListings = diff.newListings;
     const change = await saveChange(tx, {
       tenantId: audit.tenantId,

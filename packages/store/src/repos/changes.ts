@@ -1,0 +1,40 @@
+/** What changed between a domain's report and its previous one. */
+import type { ReportDiff } from '@mailaudit/render';
+import { jsonb, type Tx } from '../db.js';
+
+export interface ChangeRow {
+  id: string;
+  domain: string;
+  reportId: string;
+  previousReportId: string | null;
+  nightlyRunId: string | null;
+  regressed: boolean;
+  changed: boolean;
+  diff: ReportDiff;
+  createdAt: Date;
+}
+
+const changeColumns = (sql: Tx) => sql`
+  id, domain, report_id as "reportId", previous_report_id as "previousReportId", nightly_run_id as "nightlyRunId",
+  regressed, changed, diff, created_at as "createdAt"`;
+
+export async function saveChange(
+  sql: Tx,
+  c: Omit<ChangeRow, 'id' | 'createdAt'> & { tenantId: string },
+): Promise<ChangeRow | undefined> {
+  const [row] = await sql<ChangeRow[]>`
+    insert into changes (tenant_id, domain, report_id, previous_report_id, nightly_run_id, regressed, changed, diff)
+    values (${c.tenantId}, ${c.domain}, ${c.reportId}, ${c.previousReportId}, ${c.nightlyRunId}, ${c.regressed}, ${c.changed}, ${jsonb(sql, c.diff)})
+    on conflict (report_id) do nothing returning ${changeColumns(sql)}`;
+  return row;
+}
+
+export async function listChanges(sql: Tx, tenantId: string, domain: string, limit: number): Promise<ChangeRow[]> {
+  return sql<
+    ChangeRow[]
+  >`select ${changeColumns(sql)} from changes where tenant_id = ${tenantId} and domain = ${domain} order by created_at desc limit ${limit}`;
+}
+
+export async function changesOfRun(sql: Tx, runId: string): Promise<ChangeRow[]> {
+  return sql<ChangeRow[]>`select ${changeColumns(sql)} from changes where nightly_run_id = ${runId} order by domain`;
+}

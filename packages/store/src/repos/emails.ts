@@ -1,0 +1,64 @@
+/** Summary and alert emails, with their sending status. */
+import type { Tx } from '../db.js';
+
+export interface EmailRow {
+  id: string;
+  kind: 'summary' | 'alert';
+  recipients: string[];
+  subject: string;
+  textBody: string;
+  htmlBody: string;
+  status: 'pending' | 'sent' | 'failed' | 'skipped';
+  attempts: number;
+  lastError: string | null;
+  sentAt: Date | null;
+}
+
+const emailColumns = (sql: Tx) => sql`
+  id, kind, recipients, subject, text_body as "textBody", html_body as "htmlBody", status, attempts, last_error as "lastError", sent_at as "sentAt"`;
+
+export async function createEmail(
+  sql: Tx,
+  e: {
+    tenantId: string;
+    runId: string | null;
+    kind: EmailRow['kind'];
+    recipients: string[];
+    subject: string;
+    textBody: string;
+    htmlBody: string;
+    status?: EmailRow['status'];
+  },
+): Promise<EmailRow> {
+  const [row] = await sql<EmailRow[]>`
+    insert into emails (tenant_id, nightly_run_id, kind, recipients, subject, text_body, html_body, status)
+    values (${e.tenantId}, ${e.runId}, ${e.kind}, ${e.recipients}, ${e.subject}, ${e.textBody}, ${e.htmlBody}, ${e.status ?? 'pending'})
+    returning ${emailColumns(sql)}`;
+  return row as EmailRow;
+}
+
+export async function getEmail(sql: Tx, id: string): Promise<EmailRow | undefined> {
+  const [row] = await sql<EmailRow[]>`select ${emailColumns(sql)} from emails where id = ${id}`;
+  return row;
+}
+
+export async function recordEmailAttempt(
+  sql: Tx,
+  id: string,
+  outcome: { ok: true } | { ok: false; error: string; final: boolean },
+): Promise<void> {
+  if (outcome.ok) {
+    await sql`update emails set status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = null where id = ${id}`;
+  } else {
+    await sql`update emails set status = ${outcome.final ? 'failed' : 'pending'}, attempts = attempts + 1, last_error = ${outcome.error.slice(0, 1000)} where id = ${id}`;
+  }
+}
+
+export async function listEmails(
+  sql: Tx,
+  tenantId: string,
+  limit: number,
+): Promise<(EmailRow & { createdAt: Date })[]> {
+  return sql<(EmailRow & { createdAt: Date })[]>`
+    select ${emailColumns(sql)}, created_at as "createdAt" from emails where tenant_id = ${tenantId} order by created_at desc limit ${limit}`;
+}
