@@ -20,11 +20,13 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
     await recordEmailAttempt(ctx.sql, emailId, { ok: false, error: 'SMTP_URL is not set', final: true });
     throw new UnrecoverableError('SMTP_URL is not set: the email is recorded, not sent');
   }
-  const transport = nodemailer.createTransport(ctx.config.smtpUrl, {
+  // The timeouts beside the URL, in the transport's options (a second argument would be message defaults).
+  const transport = nodemailer.createTransport({
+    url: ctx.config.smtpUrl,
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  } as never);
+  });
   try {
     await transport.sendMail({
       from: ctx.config.mailFrom,
