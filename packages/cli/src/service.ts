@@ -12,12 +12,12 @@ import {
   ensureSchema,
   getTenant,
   migrate,
-  type NightlyRunProgress,
-  nightlyRunProgress,
+  NightlyRunTimeout,
   revokeApiKey,
   SCOPES,
   type Scope,
   type Sql,
+  waitForNightlyRun,
 } from '@mailaudit/store';
 import { runNightly, startWorker } from '@mailaudit/worker';
 import type { Command } from 'commander';
@@ -151,15 +151,11 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
             if (!(await getTenant(sql, flags.tenant))) throw new UsageError(`--tenant: no tenant ${flags.tenant}`);
             const r = await runNightly(w.ctx, { tenantId: flags.tenant, trigger: 'command' });
             if (!r) throw new Error('the run could not be started');
-            const deadline = Date.now() + seconds * 1000;
-            // Done when the run is finished and its emails and webhook deliveries are no longer pending.
-            let p: NightlyRunProgress | undefined;
-            for (;;) {
-              p = await nightlyRunProgress(sql, r.id);
-              if (p?.status === 'done' && p.pendingEmails === 0 && p.pendingDeliveries === 0) break;
-              if (Date.now() > deadline) throw new Error(`not done after ${seconds} s (run ${r.id})`);
-              await new Promise((res) => setTimeout(res, 500));
-            }
+            // Done when the run is finished and its emails and webhook deliveries are no longer
+            // pending: the store announces each change of the run, so this waits without polling.
+            const p = await waitForNightlyRun(sql, r.id, seconds * 1000).catch((err: Error) => {
+              throw err instanceof NightlyRunTimeout ? new Error(`not done after ${seconds} s (run ${r.id})`) : err;
+            });
             io.stdout.write(
               `nightly run ${r.id}: ${p.audits} audits (${p.failedAudits} failed), ${p.sentEmails} emails sent, ${p.failedEmails} failed\n`,
             );

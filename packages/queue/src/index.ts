@@ -41,8 +41,19 @@ export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
   });
 }
 
+/**
+ * A producer's queue. Its 'error' events are the connection's errors again: they surface where it
+ * matters as failing commands (the API's 503, a worker's retried job), so they are not also thrown
+ * at the process (BullMQ prints an unheard 'error' to the console).
+ */
+function producerQueue<T>(name: string, connection: Redis, prefix: string): Queue<T> {
+  const queue = new Queue<T>(name, { connection, prefix });
+  queue.on('error', () => {});
+  return queue;
+}
+
 export function auditQueue(connection: Redis, prefix: string): Queue<AuditJob> {
-  return new Queue<AuditJob>(AUDIT_QUEUE, { connection, prefix });
+  return producerQueue<AuditJob>(AUDIT_QUEUE, connection, prefix);
 }
 
 /** Job options of an audit: retried with backoff on transient failure; the audit id is the job id, so queueing twice is harmless. */
@@ -69,17 +80,18 @@ export async function enqueueAudits(
   );
 }
 
-/** Nightly cycles, their completion, summary emails and webhook deliveries. */
+/** Nightly cycles, their end, summary emails and webhook deliveries. */
 export const TASK_QUEUE = 'tasks';
 
 export type TaskJob =
   | { kind: 'nightly'; tenantId: string; trigger: 'schedule' | 'api' | 'command'; at?: string }
+  /** Queued once, by the end of the night's last audit (or by the sweeper when that was lost). */
   | { kind: 'nightly-finish'; runId: string }
   | { kind: 'email'; emailId: string }
   | { kind: 'webhook'; deliveryId: string };
 
 export function taskQueue(connection: Redis, prefix: string): Queue<TaskJob> {
-  return new Queue<TaskJob>(TASK_QUEUE, { connection, prefix });
+  return producerQueue<TaskJob>(TASK_QUEUE, connection, prefix);
 }
 
 /** Sends and deliveries are retried with backoff: 5 s, 10 s, 20 s, 40 s, 80 s, 160 s. */
@@ -89,6 +101,23 @@ export const NOTIFY_JOB_OPTIONS = {
   removeOnComplete: { age: 86_400, count: 10_000 },
   removeOnFail: { age: 7 * 86_400 },
 } as const;
+
+export const nightEndJobId = (runId: string) => `nightly-finish-${runId}`;
+
+/** Queues the end of a night (its summaries); the job id is the run's, so queueing it twice is harmless. */
+export async function queueNightEnd(queue: Queue<TaskJob>, runId: string): Promise<void> {
+  await queue.add(
+    'nightly-finish',
+    { kind: 'nightly-finish', runId },
+    {
+      jobId: nightEndJobId(runId),
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  );
+}
 
 export function nightlySchedulerId(tenantId: string): string {
   return `nightly:${tenantId}`;

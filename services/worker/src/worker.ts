@@ -1,8 +1,8 @@
 /**
- * `mailaudit worker`: consumes audit jobs with the configured concurrency. A job whose worker died
- * is taken over once its lock expires (BullMQ stalled jobs); the store keeps one report per audit.
- * A sweeper queues again audits accepted but left unfinished (a Redis that lost its data loses no
- * audit). SIGTERM: stop taking jobs, finish the running ones, exit.
+ * `mailaudit worker`: consumes audit jobs with the configured concurrency, and the tasks (nights,
+ * their ends, emails, webhooks). A job whose worker died is taken over once its lock expires
+ * (BullMQ stalled jobs); the store keeps one report per audit. The sweeper (sweeper.ts) queues again
+ * what Redis lost. SIGTERM: stop taking jobs, finish the running ones, exit.
  */
 
 import type { Config } from '@mailaudit/config';
@@ -10,19 +10,20 @@ import {
   AUDIT_JOB_OPTIONS,
   AUDIT_QUEUE,
   type AuditJob,
-  auditQueue,
   recordAuditOutcome,
   scheduleNightly,
   TASK_QUEUE,
   type TaskJob,
   workerConnection,
 } from '@mailaudit/queue';
-import { allSettings, failAudit, staleAudits, touchAudit } from '@mailaudit/store';
+import { allSettings } from '@mailaudit/store';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { createWorkerContext, type WorkerContext } from './context.js';
+import { afterFailedAudit } from './processors/after-audit.js';
 import { processAudit } from './processors/audit.js';
 import { finishNightly, runNightly } from './processors/nightly.js';
 import { deliverWebhook, sendEmail } from './processors/notify.js';
+import { sweep } from './sweeper.js';
 
 export interface RunningWorker {
   ctx: WorkerContext;
@@ -64,7 +65,8 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
       err: err.message,
     });
     if (final) {
-      await failAudit(ctx.sql, job.data.auditId, err.message).catch(() => {});
+      // Its end counts off its night; should Postgres be away now, the sweeper catches up later.
+      await afterFailedAudit(ctx, job.data.auditId, err.message).catch(() => {});
       await recordAuditOutcome(ctx.redis, config.redisPrefix, {
         status: 'failed',
         durationMs: 0,
@@ -104,33 +106,20 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
   for (const t of settings)
     await scheduleNightly(ctx.tasks, t).catch((err: Error) => log('warn', 'schedule failed', { err: err.message }));
 
-  // The sweeper: Postgres is the record of what was accepted; Redis may have lost it.
-  const queue = auditQueue(ctx.redis, config.redisPrefix);
   let sweeping = false;
-  const sweep = async () => {
+  const sweepNow = async () => {
     if (sweeping) return;
     sweeping = true;
     try {
-      const stale = await staleAudits(ctx.sql, config.sweepAfterMs);
-      for (const a of stale) {
-        // A job still waiting or running is left alone; one that ended (failed, or completed
-        // without storing a report) is replaced, since queueing an existing job id is a no-op.
-        const job = await queue.getJob(a.id);
-        const state = job ? await job.getState() : 'missing';
-        if (job && (state === 'failed' || state === 'completed')) await job.remove();
-        if (!job || state === 'failed' || state === 'completed' || state === 'unknown') {
-          await queue.add('audit', { auditId: a.id }, { ...AUDIT_JOB_OPTIONS, jobId: a.id });
-        }
-        await touchAudit(ctx.sql, a.id);
-      }
-      if (stale.length) log('info', 'queued unfinished audits again', { count: stale.length });
+      const r = await sweep(ctx);
+      if (r.requeued || r.givenUp || r.nightsEnded) log('info', 'swept', { ...r });
     } catch (err) {
       log('warn', 'sweep failed', { err: (err as Error).message });
     } finally {
       sweeping = false;
     }
   };
-  const timer = setInterval(sweep, config.sweepIntervalMs);
+  const timer = setInterval(sweepNow, config.sweepIntervalMs);
   timer.unref();
   log('info', 'worker started', { concurrency: config.concurrency, prefix: config.redisPrefix });
 
@@ -140,7 +129,6 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
       clearInterval(timer);
       await Promise.all([worker.close(), tasks.close()]);
       taskConnection.disconnect();
-      await queue.close().catch(() => {});
       connection.disconnect();
       await ctx.close();
     },

@@ -97,32 +97,68 @@ export async function markRunning(sql: Tx, id: string): Promise<AuditRow | undef
   return row ? getAudit(sql, null, id) : undefined;
 }
 
+/** What ending an audit did: whether it ended now, and the night whose last audit it was. */
+export interface AuditEnd {
+  /** The audit was queued or running: this call ended it (it is counted once, done or failed). */
+  ended: boolean;
+  /** The nightly run this audit was the last of, to be finished now; null otherwise. */
+  nightEnded: string | null;
+}
+
 /**
- * Stores the report, its findings and the audit's status in one transaction. A second completion
- * of the same audit (a worker thought dead that finishes after all) stores nothing: one report per
- * audit. Returns the report id, or undefined when it was already stored.
+ * Marks an audit `done` or `failed` and, when that ends it (it was queued or running), counts it
+ * off its night in the same statement: the audit that brings the night's count to 0 is told so.
+ * An audit ends once, however many workers finish or fail it.
+ */
+async function endAudit(sql: Tx, id: string, to: 'done' | 'failed', error: string | null): Promise<AuditEnd> {
+  const [row] = await sql<{ was: AuditStatus; runId: string | null; pending: number | null }[]>`
+    with prev as (
+      select id, status, nightly_run_id from audits
+      where id = ${id} and ${to === 'failed' ? sql`status <> 'done'` : sql`true`}
+      for update
+    ), changed as (
+      update audits a set status = ${to}, error = ${error}, finished_at = now(), updated_at = now()
+      from prev where a.id = prev.id
+      returning prev.status as was, prev.nightly_run_id as run_id
+    ), counted as (
+      update nightly_runs r set pending = r.pending - 1
+      from changed where r.id = changed.run_id and changed.was in ('queued', 'running') and r.status = 'running'
+      returning r.id, r.pending
+    )
+    select changed.was, changed.run_id as "runId", counted.pending
+    from changed left join counted on counted.id = changed.run_id`;
+  const ended = row !== undefined && (row.was === 'queued' || row.was === 'running');
+  return { ended, nightEnded: ended && row?.runId && row.pending === 0 ? row.runId : null };
+}
+
+/**
+ * Stores the report, its findings and the audit's status (in the caller's transaction). A second
+ * completion of the same audit (a worker thought dead that finishes after all) stores nothing: one
+ * report per audit. Undefined when the report was already stored.
  */
 export async function completeAudit(
   sql: Tx,
   audit: { id: string; tenantId: string; domain: string },
   report: Report,
-): Promise<string | undefined> {
-  const id = await insertReport(sql, audit, report);
-  if (!id) return undefined;
-  await sql`update audits set status = 'done', error = null, finished_at = now(), updated_at = now() where id = ${audit.id}`;
-  return id;
+): Promise<(AuditEnd & { reportId: string }) | undefined> {
+  const reportId = await insertReport(sql, audit, report);
+  if (!reportId) return undefined;
+  return { reportId, ...(await endAudit(sql, audit.id, 'done', null)) };
 }
 
-export async function failAudit(sql: Tx, id: string, error: string): Promise<void> {
-  await sql`
-    update audits set status = 'failed', error = ${error.slice(0, 2000)}, finished_at = now(), updated_at = now()
-    where id = ${id} and status <> 'done'`;
+/** Marks an audit failed (a done one stays done); its first failure counts it off its night. */
+export async function failAudit(sql: Tx, id: string, error: string): Promise<AuditEnd> {
+  return endAudit(sql, id, 'failed', error.slice(0, 2000));
 }
 
 /** Audits accepted but not finished and untouched for a while: to be queued again (nothing lost). */
-export async function staleAudits(sql: Tx, olderThanMs: number, limit = 500): Promise<{ id: string }[]> {
-  return sql<{ id: string }[]>`
-    select id from audits
+export async function staleAudits(
+  sql: Tx,
+  olderThanMs: number,
+  limit = 500,
+): Promise<{ id: string; attempts: number }[]> {
+  return sql<{ id: string; attempts: number }[]>`
+    select id, attempts from audits
     where status in ('queued', 'running') and updated_at < now() - ${`${olderThanMs} milliseconds`}::interval
     order by updated_at limit ${limit}`;
 }

@@ -1,5 +1,6 @@
 /** Summary and alert emails, with their sending status. */
 import type { Tx } from '../db.js';
+import { notifyNightlyRun } from './nightly-runs.js';
 
 export interface EmailRow {
   id: string;
@@ -42,16 +43,21 @@ export async function getEmail(sql: Tx, id: string): Promise<EmailRow | undefine
   return row;
 }
 
+/** Records a sending attempt; announces it to whoever waits for the email's night. */
 export async function recordEmailAttempt(
   sql: Tx,
   id: string,
   outcome: { ok: true } | { ok: false; error: string; final: boolean },
 ): Promise<void> {
-  if (outcome.ok) {
-    await sql`update emails set status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = null where id = ${id}`;
-  } else {
-    await sql`update emails set status = ${outcome.final ? 'failed' : 'pending'}, attempts = attempts + 1, last_error = ${outcome.error.slice(0, 1000)} where id = ${id}`;
-  }
+  const [row] = outcome.ok
+    ? await sql<{ runId: string | null }[]>`
+        update emails set status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = null
+        where id = ${id} returning nightly_run_id as "runId"`
+    : await sql<{ runId: string | null }[]>`
+        update emails set status = ${outcome.final ? 'failed' : 'pending'}, attempts = attempts + 1,
+          last_error = ${outcome.error.slice(0, 1000)}
+        where id = ${id} returning nightly_run_id as "runId"`;
+  if (row?.runId) await notifyNightlyRun(sql, row.runId);
 }
 
 export async function listEmails(

@@ -1,5 +1,18 @@
-/** Nightly runs: one per tenant and night (or per run asked for by hand). */
-import type { Tx } from '../db.js';
+/**
+ * Nightly runs: one per tenant and night (or per run asked for by hand). A run counts its audits
+ * not yet ended (`pending`); the audit whose end brings it to 0 ends the night (audits.ts). Every
+ * change of a run, its emails and its webhook deliveries is announced on NIGHTLY_RUN_CHANNEL, so
+ * that whoever waits for a run is woken, not polling.
+ */
+import type { Sql, Tx } from '../db.js';
+
+/** The Postgres NOTIFY channel of run changes; the payload is the run's id. */
+export const NIGHTLY_RUN_CHANNEL = 'mailaudit_nightly_run';
+
+/** Announces a change of a run (delivered when the transaction commits). */
+export async function notifyNightlyRun(sql: Tx, runId: string): Promise<void> {
+  await sql`select pg_notify(${NIGHTLY_RUN_CHANNEL}, ${runId})`;
+}
 
 export interface NightlyRun {
   id: string;
@@ -10,10 +23,12 @@ export interface NightlyRun {
   startedAt: Date;
   finishedAt: Date | null;
   audits: number;
+  /** Its audits not yet ended. */
+  pending: number;
 }
 
 const runColumns = (sql: Tx) =>
-  sql`id, tenant_id as "tenantId", run_key as "runKey", trigger, status, started_at as "startedAt", finished_at as "finishedAt", audits`;
+  sql`id, tenant_id as "tenantId", run_key as "runKey", trigger, status, started_at as "startedAt", finished_at as "finishedAt", audits, pending`;
 
 /** Starts the run of that night, or returns undefined when one was already started (by anyone). */
 export async function startNightlyRun(
@@ -40,15 +55,26 @@ export async function listNightlyRuns(sql: Tx, tenantId: string, limit: number):
   >`select ${runColumns(sql)} from nightly_runs where tenant_id = ${tenantId} order by started_at desc limit ${limit}`;
 }
 
+/** Records how many audits the run has, none of them ended yet (in the transaction that creates them). */
 export async function setRunAudits(sql: Tx, runId: string, n: number): Promise<void> {
-  await sql`update nightly_runs set audits = ${n} where id = ${runId}`;
+  await sql`update nightly_runs set audits = ${n}, pending = ${n} where id = ${runId}`;
 }
 
 /** Marks a run done once; false when it already was (the summary is sent once). */
 export async function finishNightlyRun(sql: Tx, runId: string, at: Date): Promise<boolean> {
   const rows =
     await sql`update nightly_runs set status = 'done', finished_at = ${at} where id = ${runId} and status = 'running' returning id`;
+  if (rows.length > 0) await notifyNightlyRun(sql, runId);
   return rows.length > 0;
+}
+
+/**
+ * Runs whose audits have all ended but that are not done: their finish was lost (a worker died
+ * between the last audit and queueing it, or Redis lost the job). The sweeper finishes them.
+ */
+export async function endedRuns(sql: Tx, limit = 100): Promise<{ id: string }[]> {
+  return sql<{ id: string }[]>`
+    select id from nightly_runs where status = 'running' and pending <= 0 order by started_at limit ${limit}`;
 }
 
 /** Where a run stands: its status, its audits, and its emails and webhook deliveries by status. */
@@ -70,8 +96,77 @@ export async function nightlyRunProgress(sql: Tx, runId: string): Promise<Nightl
       (select count(*)::int from emails where nightly_run_id = r.id and status = 'pending') as "pendingEmails",
       (select count(*)::int from emails where nightly_run_id = r.id and status = 'sent') as "sentEmails",
       (select count(*)::int from emails where nightly_run_id = r.id and status = 'failed') as "failedEmails",
-      (select count(*)::int from webhook_deliveries where tenant_id = r.tenant_id and status = 'pending'
-         and created_at >= r.started_at) as "pendingDeliveries"
+      (select count(*)::int from webhook_deliveries where nightly_run_id = r.id and status = 'pending')
+        as "pendingDeliveries"
     from nightly_runs r where r.id = ${runId}`;
   return row;
+}
+
+/** A run is settled once done, with no email or webhook delivery left pending. */
+export const settled = (p: NightlyRunProgress) =>
+  p.status === 'done' && p.pendingEmails === 0 && p.pendingDeliveries === 0;
+
+export class NightlyRunTimeout extends Error {
+  override name = 'NightlyRunTimeout';
+}
+
+/**
+ * Resolves with the run's progress once it is settled (done, its emails and webhook deliveries
+ * sent or given up), woken by NIGHTLY_RUN_CHANNEL rather than by polling; rejects with
+ * NightlyRunTimeout after `timeoutMs`. The state is read again whenever the listening connection
+ * (re)connects, so nothing announced before or between connections is missed.
+ */
+export function waitForNightlyRun(sql: Sql, runId: string, timeoutMs: number): Promise<NightlyRunProgress> {
+  return new Promise((resolve, reject) => {
+    let over = false;
+    let reading = false;
+    let readAgain = false;
+    let unlisten: (() => Promise<void>) | undefined;
+    const end = (outcome: { progress: NightlyRunProgress } | { error: Error }) => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      unlisten?.().catch(() => {});
+      if ('error' in outcome) reject(outcome.error);
+      else resolve(outcome.progress);
+    };
+    const read = async () => {
+      if (reading) {
+        readAgain = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          readAgain = false;
+          const progress = await nightlyRunProgress(sql, runId);
+          if (!progress) return end({ error: new Error(`no nightly run ${runId}`) });
+          if (settled(progress)) return end({ progress });
+        } while (readAgain && !over);
+      } catch (err) {
+        end({ error: err instanceof Error ? err : new Error(String(err)) });
+      } finally {
+        reading = false;
+      }
+    };
+    const timer = setTimeout(
+      () => end({ error: new NightlyRunTimeout(`run ${runId} not settled within ${timeoutMs} ms`) }),
+      timeoutMs,
+    );
+    sql
+      .listen(
+        NIGHTLY_RUN_CHANNEL,
+        (payload) => {
+          if (payload === runId) void read();
+        },
+        () => void read(),
+      )
+      .then(
+        (l) => {
+          unlisten = () => l.unlisten();
+          if (over) l.unlisten().catch(() => {});
+        },
+        (err: Error) => end({ error: err }),
+      );
+  });
 }

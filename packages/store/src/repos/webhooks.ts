@@ -1,5 +1,6 @@
 /** Webhook deliveries: the delivery log. */
 import { jsonb, type Tx } from '../db.js';
+import { notifyNightlyRun } from './nightly-runs.js';
 
 export interface DeliveryRow {
   id: string;
@@ -20,10 +21,11 @@ const deliveryColumns = (sql: Tx) => sql`
 
 export async function createDelivery(
   sql: Tx,
-  d: { tenantId: string; event: string; url: string; payload: unknown },
+  d: { tenantId: string; runId: string | null; event: string; url: string; payload: unknown },
 ): Promise<DeliveryRow> {
   const [row] = await sql<DeliveryRow[]>`
-    insert into webhook_deliveries (tenant_id, event, url, payload) values (${d.tenantId}, ${d.event}, ${d.url}, ${jsonb(sql, d.payload)})
+    insert into webhook_deliveries (tenant_id, nightly_run_id, event, url, payload)
+    values (${d.tenantId}, ${d.runId}, ${d.event}, ${d.url}, ${jsonb(sql, d.payload)})
     returning ${deliveryColumns(sql)}`;
   return row as DeliveryRow;
 }
@@ -41,10 +43,11 @@ export async function recordDeliveryAttempt(
   o: { ok: boolean; status?: number; error?: string; final: boolean },
 ): Promise<void> {
   const status = o.ok ? 'delivered' : o.final ? 'failed' : 'pending';
-  await sql`
+  const [row] = await sql<{ runId: string | null }[]>`
     update webhook_deliveries set status = ${status}, attempts = attempts + 1, response_status = ${o.status ?? null},
       last_error = ${o.error?.slice(0, 1000) ?? null}, delivered_at = ${o.ok ? sql`now()` : null}
-    where id = ${id}`;
+    where id = ${id} returning nightly_run_id as "runId"`;
+  if (row?.runId) await notifyNightlyRun(sql, row.runId);
 }
 
 export async function listDeliveries(sql: Tx, tenantId: string, limit: number): Promise<DeliveryRow[]> {

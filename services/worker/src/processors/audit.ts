@@ -1,15 +1,16 @@
 /**
- * The audit job: take the audit, run the engine, store report, findings and status in one
- * transaction. Bad input (an audit that does not exist, a name that is not a domain) is
- * unrecoverable; anything else is thrown to be retried with backoff.
+ * The audit job: take the audit, run the engine, then store report, findings, status and what
+ * follows every audit (after-audit.ts) in one transaction, and queue the follow-ups. Bad input (an
+ * audit that does not exist, a name that is not a domain) is unrecoverable; anything else is thrown
+ * to be retried with backoff.
  */
 import { type AuditOptions, auditDomain, InvalidDomainError, type Report } from '@mailaudit/engine';
 import type { AuditJob } from '@mailaudit/queue';
 import { recordAuditOutcome } from '@mailaudit/queue';
-import { completeAudit, failAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
+import { completeAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
-import { queueNotifications, recordAfterAudit } from './nightly.js';
+import { afterFailedAudit, queueAfterAudit, recordAfterAudit } from './after-audit.js';
 
 function probeOutcomes(report: Report): Record<string, number> {
   const ports = ((report.evidence.transport as { ports?: { state: string }[] } | undefined)?.ports ?? []) as {
@@ -54,18 +55,18 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     report = await auditDomain(audit.domain, options, ctx.auditDeps);
   } catch (err) {
     if (err instanceof InvalidDomainError) {
-      await failAudit(ctx.sql, auditId, err.message);
+      await afterFailedAudit(ctx, auditId, err.message);
       throw new UnrecoverableError(err.message);
     }
     throw err;
   }
   // Report, findings, status, change, alert and webhook deliveries in one transaction.
   const stored = await ctx.sql.begin(async (tx) => {
-    const id = await completeAudit(tx, audit, report);
-    return id ? { id, jobs: await recordAfterAudit(tx, ctx, audit, id, report) } : undefined;
+    const done = await completeAudit(tx, audit, report);
+    return done ? { done, jobs: await recordAfterAudit(tx, ctx, audit, done.reportId, report) } : undefined;
   });
-  const reportId = stored?.id;
-  if (stored) await queueNotifications(ctx, stored.jobs);
+  const reportId = stored?.done.reportId;
+  if (stored) await queueAfterAudit(ctx, stored.jobs, stored.done);
   await recordAuditOutcome(ctx.redis, c.redisPrefix, {
     status: 'done',
     durationMs: report.durationMs,

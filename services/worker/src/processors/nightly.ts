@@ -1,34 +1,29 @@
 /**
  * Nightly cycles: every registered domain with the schedule on is audited once a night, spread
- * over the tenant's window; when all audits of the night are finished, each recipient list gets
- * one summary (what changed, regressions first). After every audit: the diff with the domain's
- * previous report, an immediate alert for a new blocklist listing, and webhook events.
+ * over the tenant's window. The night ends when its last audit ends (done or failed: the store
+ * counts them, after-audit.ts queues the end), and then each recipient list gets one summary (what
+ * changed, regressions first).
  */
 import { createHash } from 'node:crypto';
-import type { Finding, Report } from '@mailaudit/engine';
-import { enqueueAudits, NOTIFY_JOB_OPTIONS, type TaskJob } from '@mailaudit/queue';
-import { diffReports, renderListingAlert, renderSummary, reportLinkToken, type SummaryDomain } from '@mailaudit/render';
+import { enqueueAudits, NOTIFY_JOB_OPTIONS, queueNightEnd } from '@mailaudit/queue';
+import { renderSummary, type SummaryDomain } from '@mailaudit/render';
 import {
-  type AuditRow,
   changesOfRun,
   createAudits,
-  createDelivery,
   createEmail,
   finishNightlyRun,
-  getDomain,
   getNightlyRun,
   getSettings,
   latestReports,
   type NightlyRun,
   nightlyDomains,
   runAudits,
-  saveChange,
   setRunAudits,
   startNightlyRun,
-  type Tx,
 } from '@mailaudit/store';
 import { UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
+import { reportUrl } from './after-audit.js';
 
 /** The tenant's local date of `at`: the key of that night's run. */
 export function localNight(at: Date, timeZone: string): string {
@@ -41,10 +36,11 @@ function spread(domain: string, windowMs: number): number {
   return createHash('sha256').update(domain).digest().readUInt32BE(0) % windowMs;
 }
 
-/** How long a night waits for its audits before summarizing what finished. */
-const FINISH_GRACE_MS = 2 * 3600_000;
-const FINISH_POLL_MS = 2000;
-
+/**
+ * Starts a night: the run, its audits and their jobs in one transaction (if Redis cannot take the
+ * jobs, nothing is recorded and the job is retried). Returns the run as started, or undefined when
+ * that night's run was already started by someone else.
+ */
 export async function runNightly(
   ctx: WorkerContext,
   job: { tenantId: string; trigger: NightlyRun['trigger']; at?: string },
@@ -55,11 +51,11 @@ export async function runNightly(
   const night = localNight(at, settings.timezone);
   // Scheduled runs are one per night, however many schedulers fire; a run asked for by hand is its own.
   const runKey = job.trigger === 'schedule' ? night : `${night}/${job.trigger}/${at.toISOString()}`;
-  const run = await startNightlyRun(ctx.sql, job.tenantId, runKey, job.trigger, at);
-  if (!run) return undefined;
-  const domains = await nightlyDomains(ctx.sql, job.tenantId);
   const windowMs = job.trigger === 'schedule' ? settings.nightlyWindowMinutes * 60_000 : 0;
-  await ctx.sql.begin(async (tx) => {
+  const started = await ctx.sql.begin(async (tx) => {
+    const run = await startNightlyRun(tx, job.tenantId, runKey, job.trigger, at);
+    if (!run) return undefined;
+    const domains = await nightlyDomains(tx, job.tenantId);
     const audits = await createAudits(
       tx,
       job.tenantId,
@@ -76,38 +72,26 @@ export async function runNightly(
       audits.map((a) => a.id),
       (i) => spread(audits[i]?.domain ?? '', windowMs),
     );
+    return { run, audits: audits.length };
   });
-  await ctx.tasks.add(
-    'nightly-finish',
-    { kind: 'nightly-finish', runId: run.id },
-    { delay: FINISH_POLL_MS, removeOnComplete: true },
-  );
-  return run;
+  if (!started) return undefined;
+  // A night without audits has ended already.
+  if (started.audits === 0) await queueNightEnd(ctx.tasks, started.run.id);
+  return started.run;
 }
 
-/** Where a report is read: a keyless page when report links are configured, the API's URL otherwise. */
-function reportUrl(ctx: WorkerContext, domain: string, reportId: string): string {
-  const secret = ctx.config.reportLinkSecret;
-  if (secret) return `${ctx.config.publicUrl}/r/${reportId}?t=${reportLinkToken(secret, reportId)}`;
-  return `${ctx.config.publicUrl}/v1/domains/${encodeURIComponent(domain)}/reports/${reportId}`;
-}
-
-/** When every audit of the night has finished: the summaries, one per recipient list. Returns whether the run is done. */
-export async function finishNightly(ctx: WorkerContext, runId: string): Promise<boolean> {
+/**
+ * The end of a night, once its last audit ended: the summaries, one per recipient list, recorded
+ * with the run's end in one transaction (whoever sees the run done sees its emails), and sent.
+ */
+export async function finishNightly(ctx: WorkerContext, runId: string): Promise<string> {
   const run = await getNightlyRun(ctx.sql, runId);
-  if (!run || run.status === 'done') return true;
+  if (!run) return 'no such run';
+  if (run.status === 'done') return 'already done';
+  if (run.pending > 0) return `not ended: ${run.pending} audits to go`;
   const audits = await runAudits(ctx.sql, runId);
-  const pending = audits.filter((a) => a.status === 'queued' || a.status === 'running');
-  if (pending.length > 0 && ctx.now().getTime() < run.startedAt.getTime() + FINISH_GRACE_MS) {
-    await ctx.tasks.add(
-      'nightly-finish',
-      { kind: 'nightly-finish', runId },
-      { delay: FINISH_POLL_MS, removeOnComplete: true },
-    );
-    return false;
-  }
   const settings = await getSettings(ctx.sql, run.tenantId);
-  if (!settings) return true;
+  if (!settings) return 'no tenant';
   const changes = new Map((await changesOfRun(ctx.sql, runId)).map((c) => [c.domain, c]));
   const domains = await nightlyDomains(ctx.sql, run.tenantId);
   const groups = new Map<string, SummaryDomain[]>();
@@ -162,102 +146,5 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
     return ids;
   });
   for (const emailId of toSend) await ctx.tasks.add('email', { kind: 'email', emailId }, NOTIFY_JOB_OPTIONS);
-  return true;
-}
-
-/** A webhook delivery recorded (to be queued once committed); undefined without a webhook URL. */
-async function recordWebhook(
-  tx: Tx,
-  ctx: WorkerContext,
-  tenantId: string,
-  url: string | null,
-  event: string,
-  data: Record<string, unknown>,
-): Promise<TaskJob | undefined> {
-  if (!url) return undefined;
-  const payload = { event, createdAt: ctx.now().toISOString(), data };
-  const d = await createDelivery(tx, { tenantId, event, url, payload });
-  return { kind: 'webhook', deliveryId: d.id };
-}
-
-/**
- * In the transaction that stores an audit's report: the change since the previous report, the
- * blocklist alert and the webhook deliveries, all recorded, so that an audit seen done has them.
- * Returns the jobs to queue once committed.
- */
-export async function recordAfterAudit(
-  tx: Tx,
-  ctx: WorkerContext,
-  audit: AuditRow,
-  reportId: string,
-  report: Report,
-): Promise<TaskJob[]> {
-  const jobs: (TaskJob | undefined)[] = [];
-  const [latest, previous] = await latestReports(tx, audit.tenantId, audit.domain, 2);
-  const settings = await getSettings(tx, audit.tenantId);
-  const webhookUrl = settings?.webhookUrl ?? null;
-  const previousReport = latest?.id === reportId ? previous : latest;
-  let newListings: Finding[] = [];
-  if (previousReport) {
-    const diff = diffReports(previousReport.report, report);
-    newListings = diff.newListings;
-    const change = await saveChange(tx, {
-      tenantId: audit.tenantId,
-      domain: audit.domain,
-      reportId,
-      previousReportId: previousReport.id,
-      nightlyRunId: audit.nightlyRunId,
-      regressed: diff.regressed,
-      changed: diff.different,
-      diff,
-    });
-    if (change && diff.different) {
-      jobs.push(
-        await recordWebhook(tx, ctx, audit.tenantId, webhookUrl, 'domain.changed', {
-          domain: audit.domain,
-          reportId,
-          previousReportId: previousReport.id,
-          gradeFrom: diff.gradeFrom,
-          gradeTo: diff.gradeTo,
-          scoreChange: diff.scoreChange,
-          regressed: diff.regressed,
-          added: diff.added.map((f) => ({ code: f.code, severity: f.severity, subject: f.subject })),
-          resolved: diff.resolved.map((f) => ({ code: f.code, severity: f.severity, subject: f.subject })),
-        }),
-      );
-    }
-  }
-  if (newListings.length > 0) {
-    const registered = await getDomain(tx, audit.tenantId, audit.domain);
-    if (registered?.recipients.length) {
-      const alert = renderListingAlert(audit.domain, newListings, reportUrl(ctx, audit.domain, reportId));
-      const email = await createEmail(tx, {
-        tenantId: audit.tenantId,
-        runId: audit.nightlyRunId,
-        kind: 'alert',
-        recipients: registered.recipients,
-        subject: alert.subject,
-        textBody: alert.text,
-        htmlBody: alert.html,
-      });
-      jobs.push({ kind: 'email', emailId: email.id });
-    }
-  }
-  jobs.push(
-    await recordWebhook(tx, ctx, audit.tenantId, webhookUrl, 'audit.completed', {
-      auditId: audit.id,
-      domain: audit.domain,
-      source: audit.source,
-      reportId,
-      score: report.score,
-      grade: report.grade,
-      findings: report.findings.length,
-    }),
-  );
-  return jobs.filter((j): j is TaskJob => j !== undefined);
-}
-
-/** Queues the sends and deliveries recorded with a report. */
-export async function queueNotifications(ctx: WorkerContext, jobs: TaskJob[]): Promise<void> {
-  for (const job of jobs) await ctx.tasks.add(job.kind, job, NOTIFY_JOB_OPTIONS);
+  return `done, ${toSend.length} summaries to send`;
 }
