@@ -19,6 +19,7 @@ import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
+import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import {
   AuditListQuery,
   AuditRequest,
@@ -31,7 +32,6 @@ import {
   type QueuedAudit,
 } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
-import { decodeCursor, encodeCursor, pageSize } from './paging.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -73,7 +73,6 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const auth = req.auth as NonNullable<typeof req.auth>;
         const body = req.body;
         const single = 'domain' in body;
         const names = single ? [body.domain] : body.domains;
@@ -83,7 +82,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         const idemKey = req.headers['idempotency-key'];
         const requestHash = createHash('sha256').update(JSON.stringify({ domains, selectors, single })).digest('hex');
         if (idemKey) {
-          const prior = await findIdempotent(ctx.sql, auth.tenantId, idemKey);
+          const prior = await findIdempotent(ctx.sql, req.tenantId, idemKey);
           if (prior) {
             if (prior.requestHash !== requestHash)
               throw errors.conflict('this Idempotency-Key was used with another request');
@@ -106,14 +105,14 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           response = await ctx.sql.begin(async (tx) => {
             const rows = await createAudits(
               tx,
-              auth.tenantId,
+              req.tenantId,
               domains.map((domain) => ({ domain, options: selectors.length ? { dkimSelectors: selectors } : {} })),
             );
             const [first] = rows;
             if (!first) throw new Error('no audit was created');
             const out: AuditsAccepted = single ? view(first) : { audits: rows.map(view) };
             if (idemKey) {
-              const saved = await saveIdempotent(tx, auth.tenantId, idemKey, { requestHash, status: 202, body: out });
+              const saved = await saveIdempotent(tx, req.tenantId, idemKey, { requestHash, status: 202, body: out });
               if (!saved) throw errors.conflict('a request with this Idempotency-Key is being processed; retry it');
             }
             await enqueueAudits(
@@ -147,10 +146,9 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const auth = req.auth as NonNullable<typeof req.auth>;
-        const audit = await getAudit(ctx.sql, auth.tenantId, req.params.id);
+        const audit = await getAudit(ctx.sql, req.tenantId, req.params.id);
         if (!audit) throw errors.notFound('audit');
-        const report = audit.status === 'done' ? await getReportByAudit(ctx.sql, auth.tenantId, audit.id) : undefined;
+        const report = audit.status === 'done' ? await getReportByAudit(ctx.sql, req.tenantId, audit.id) : undefined;
         return { ...auditView(audit), report: report?.report ?? null };
       },
     );
@@ -174,7 +172,6 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         },
       },
       async (req) => {
-        const auth = req.auth as NonNullable<typeof req.auth>;
         const q = req.query;
         const limit = pageSize(q.limit);
         const filter: Parameters<typeof listAudits>[2] = { limit: limit + 1 };
@@ -182,12 +179,10 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         if (q.status) filter.status = q.status;
         if (q.since) filter.since = new Date(q.since);
         if (q.until) filter.until = new Date(q.until);
-        const after = decodeCursor(q.cursor);
+        const after = afterTime(byTime.decode(q.cursor));
         if (after) filter.after = after;
-        const rows = await listAudits(ctx.sql, auth.tenantId, filter);
-        const page = rows.slice(0, limit);
-        const last = page.at(-1);
-        return { audits: page.map(auditView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+        const { items, nextCursor } = page(await listAudits(ctx.sql, req.tenantId, filter), limit, byTime, timeKey);
+        return { audits: items.map(auditView), nextCursor };
       },
     );
   };

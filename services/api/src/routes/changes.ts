@@ -1,0 +1,59 @@
+/**
+ * What changed at each of a domain's audits, newest first: GET /v1/domains/:domain/changes.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { listChanges } from '@mailaudit/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import type { ApiContext } from '../context.js';
+import { pageSize } from '../paging.js';
+import { DomainParams, errorResponses, PageQuery, StoredDiff } from '../schemas.js';
+import { domainFrom } from './domain-param.js';
+
+export function changeRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/domains/:domain/changes',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: "What changed at each of a domain's audits, newest first",
+          params: DomainParams,
+          querystring: PageQuery,
+          response: {
+            200: Type.Object({
+              changes: Type.Array(
+                Type.Object({
+                  reportId: Type.String(),
+                  previousReportId: Type.Union([Type.String(), Type.Null()]),
+                  nightlyRunId: Type.Union([Type.String(), Type.Null()]),
+                  changed: Type.Boolean(),
+                  regressed: Type.Boolean(),
+                  diff: StoredDiff,
+                  createdAt: Type.String(),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const rows = await listChanges(ctx.sql, req.tenantId, domainFrom(req.params.domain), pageSize(req.query.limit));
+        return {
+          changes: rows.map((c) => ({
+            reportId: c.reportId,
+            previousReportId: c.previousReportId,
+            nightlyRunId: c.nightlyRunId,
+            changed: c.changed,
+            regressed: c.regressed,
+            diff: c.diff,
+            createdAt: c.createdAt.toISOString(),
+          })),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Summary and alert emails with their sending status: GET /v1/emails.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { listEmails } from '@mailaudit/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import type { ApiContext } from '../context.js';
+import { pageSize } from '../paging.js';
+import { errorResponses, PageQuery } from '../schemas.js';
+
+export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/emails',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'Summary and alert emails, newest first, with their sending status',
+          querystring: PageQuery,
+          response: {
+            200: Type.Object({
+              emails: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  kind: Type.String(),
+                  recipients: Type.Array(Type.String()),
+                  subject: Type.String(),
+                  status: Type.String(),
+                  attempts: Type.Integer(),
+                  lastError: Type.Union([Type.String(), Type.Null()]),
+                  createdAt: Type.String(),
+                  sentAt: Type.Union([Type.String(), Type.Null()]),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const rows = await listEmails(ctx.sql, req.tenantId, pageSize(req.query.limit));
+        return {
+          emails: rows.map((e) => ({
+            id: e.id,
+            kind: e.kind,
+            recipients: e.recipients,
+            subject: e.subject,
+            status: e.status,
+            attempts: e.attempts,
+            lastError: e.lastError,
+            createdAt: e.createdAt.toISOString(),
+            sentAt: e.sentAt?.toISOString() ?? null,
+          })),
+        };
+      },
+    );
+  };
+}

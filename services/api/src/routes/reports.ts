@@ -1,0 +1,179 @@
+/**
+ * A domain's reports: GET /v1/domains/:domain/reports (history, newest first),
+ * GET /v1/domains/:domain/reports/:id, GET /v1/domains/:domain/latest, GET /v1/domains/:domain/diff.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Finding } from '@mailaudit/engine';
+import { diffReports } from '@mailaudit/render';
+import { getReport, latestReports, listReports, type ReportRow } from '@mailaudit/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import type { ApiContext } from '../context.js';
+import { errors } from '../errors.js';
+import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
+import { DiffQuery, DomainParams, errorResponses, PageQuery, Report, ReportSummary } from '../schemas.js';
+import { domainFrom } from './domain-param.js';
+
+/** A report's summary with its full body (CONTRACT.md section 2). */
+const ReportWithBody = Type.Object({ ...ReportSummary.properties, report: Report });
+
+function reportSummary(r: Omit<ReportRow, 'report'>) {
+  return {
+    id: r.id,
+    auditId: r.auditId,
+    domain: r.domain,
+    score: r.score,
+    grade: r.grade,
+    scoringVersion: r.scoringVersion,
+    createdAt: r.createdAt.toISOString(),
+  };
+}
+
+const FindingView = Type.Object({
+  code: Type.String(),
+  severity: Type.String(),
+  category: Type.String(),
+  subject: Type.String(),
+  message: Type.String(),
+});
+const findingView = (f: Finding) => ({
+  code: f.code,
+  severity: f.severity,
+  category: f.category,
+  subject: f.subject,
+  message: f.message,
+});
+
+export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/domains/:domain/reports',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: "A domain's reports, newest first",
+          params: DomainParams,
+          querystring: PageQuery,
+          response: {
+            200: Type.Object({
+              reports: Type.Array(ReportSummary),
+              nextCursor: Type.Union([Type.String(), Type.Null()]),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const limit = pageSize(req.query.limit);
+        const rows = await listReports(
+          ctx.sql,
+          req.tenantId,
+          domainFrom(req.params.domain),
+          limit + 1,
+          afterTime(byTime.decode(req.query.cursor)),
+        );
+        const { items, nextCursor } = page(rows, limit, byTime, timeKey);
+        return { reports: items.map(reportSummary), nextCursor };
+      },
+    );
+
+    app.get(
+      '/domains/:domain/reports/:id',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'One report',
+          params: Type.Object({ domain: Type.String({ maxLength: 1024 }), id: Type.String({ format: 'uuid' }) }),
+          response: { 200: ReportWithBody, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const r = await getReport(ctx.sql, req.tenantId, domainFrom(req.params.domain), req.params.id);
+        if (!r) throw errors.notFound('report');
+        return { ...reportSummary(r), report: r.report };
+      },
+    );
+
+    app.get(
+      '/domains/:domain/latest',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: "A domain's latest report",
+          params: DomainParams,
+          response: { 200: ReportWithBody, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const [r] = await latestReports(ctx.sql, req.tenantId, domainFrom(req.params.domain), 1);
+        if (!r) throw errors.notFound('report');
+        return { ...reportSummary(r), report: r.report };
+      },
+    );
+
+    app.get(
+      '/domains/:domain/diff',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'What changed between two reports',
+          description:
+            'Findings added and resolved (a finding is its code and subject), severity changes, score and grade change. Without `from`/`to`: the two latest reports.',
+          params: DomainParams,
+          querystring: DiffQuery,
+          response: {
+            200: Type.Object({
+              from: ReportSummary,
+              to: ReportSummary,
+              scoreChange: Type.Integer(),
+              gradeFrom: Type.String(),
+              gradeTo: Type.String(),
+              regressed: Type.Boolean(),
+              added: Type.Array(FindingView),
+              resolved: Type.Array(FindingView),
+              changed: Type.Array(
+                Type.Object({ code: Type.String(), subject: Type.String(), from: Type.String(), to: Type.String() }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const domain = domainFrom(req.params.domain);
+        const t = req.tenantId;
+        let from: ReportRow | undefined;
+        let to: ReportRow | undefined;
+        if (req.query.from || req.query.to) {
+          if (!req.query.from || !req.query.to) throw errors.badRequest('give both from and to, or neither');
+          [from, to] = await Promise.all([
+            getReport(ctx.sql, t, domain, req.query.from),
+            getReport(ctx.sql, t, domain, req.query.to),
+          ]);
+        } else {
+          [to, from] = await latestReports(ctx.sql, t, domain, 2);
+        }
+        if (!from || !to) throw errors.notFound(req.query.from ? 'report' : 'two reports of this domain');
+        const d = diffReports(from.report, to.report);
+        return {
+          from: reportSummary(from),
+          to: reportSummary(to),
+          scoreChange: d.scoreChange,
+          gradeFrom: d.gradeFrom,
+          gradeTo: d.gradeTo,
+          regressed: d.regressed,
+          added: d.added.map(findingView),
+          resolved: d.resolved.map(findingView),
+          changed: d.changed.map((c) => ({
+            code: c.to.code,
+            subject: c.to.subject,
+            from: c.from.severity,
+            to: c.to.severity,
+          })),
+        };
+      },
+    );
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The webhook delivery log: GET /v1/webhooks/deliveries.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { listDeliveries } from '@mailaudit/store';
+import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
+import type { ApiContext } from '../context.js';
+import { pageSize } from '../paging.js';
+import { errorResponses, PageQuery } from '../schemas.js';
+
+export function webhookRoutes(ctx: ApiContext): FastifyPluginAsync {
+  return async (fastify) => {
+    const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/webhooks/deliveries',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'Webhook deliveries, newest first (the delivery log)',
+          querystring: PageQuery,
+          response: {
+            200: Type.Object({
+              deliveries: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  event: Type.String(),
+                  url: Type.String(),
+                  status: Type.String(),
+                  attempts: Type.Integer(),
+                  responseStatus: Type.Union([Type.Integer(), Type.Null()]),
+                  lastError: Type.Union([Type.String(), Type.Null()]),
+                  createdAt: Type.String(),
+                  deliveredAt: Type.Union([Type.String(), Type.Null()]),
+                }),
+              ),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (req) => {
+        const rows = await listDeliveries(ctx.sql, req.tenantId, pageSize(req.query.limit));
+        return {
+          deliveries: rows.map((d) => ({
+            id: d.id,
+            event: d.event,
+            url: d.url,
+            status: d.status,
+            attempts: d.attempts,
+            responseStatus: d.responseStatus,
+            lastError: d.lastError,
+            createdAt: d.createdAt.toISOString(),
+            deliveredAt: d.deliveredAt?.toISOString() ?? null,
+          })),
+        };
+      },
+    );
+  };
+}
