@@ -7,7 +7,7 @@ import { type ApiContext, type App, buildApp, createContext } from '@mailaudit/a
 import { type Config, readEnv, toConfig } from '@mailaudit/config';
 import type { LabInfo } from '@mailaudit/lab';
 import { createApiKey, createSql, createTenant, migrate, type Scope, type Sql } from '@mailaudit/store';
-import { type RunningWorker, startWorker } from '@mailaudit/worker';
+import { createWorkerContext, type RunningWorker, startWorker } from '@mailaudit/worker';
 
 export const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -89,7 +89,9 @@ export async function createTestService(
       };
     },
     async startWorker(overrides = {}) {
-      const w = await startWorker({ ...wc, ...overrides });
+      // A worker of this process records into the API's registry, as with `mailaudit start`.
+      const config = { ...wc, ...overrides };
+      const w = await startWorker(config, createWorkerContext(config, { metrics: ctx.metrics }));
       workers.push(w);
       return w;
     },

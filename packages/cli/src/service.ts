@@ -19,7 +19,7 @@ import {
   type Sql,
   waitForNightlyRun,
 } from '@mailaudit/store';
-import { runNightly, startWorker } from '@mailaudit/worker';
+import { createWorkerContext, runNightly, startWorker } from '@mailaudit/worker';
 import type { Command } from 'commander';
 import type { Io } from './main.js';
 
@@ -204,8 +204,9 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
         (async () => {
           const config = toConfig(readEnv(io.env));
           await runMigrations(io, true);
+          // One process, one metrics registry: the API's /metrics shows the worker's audits too.
           const server = await startApi(config);
-          const w = await startWorker(config);
+          const w = await startWorker(config, createWorkerContext(config, { metrics: server.ctx.metrics }));
           io.stderr.write(`mailaudit: API listening on ${server.url}, worker running\n`);
           await waitForSignal();
           await server.close();

@@ -47,6 +47,10 @@ export interface Config extends DatabaseConfig {
   bodyLimit: number;
   /** pino level of the log lines, or 'silent'. @default 'info' */
   logLevel: LogLevel;
+  /** Port of a worker's /metrics (0: any free port); unset: none. The API serves its process's at /metrics. */
+  metricsPort?: number;
+  /** Address of a worker's /metrics. @default '127.0.0.1' */
+  metricsHost: string;
   /** Audits run at once by a worker process. @default 4 */
   concurrency: number;
   /** How long a job stays locked without a heartbeat before another worker takes it over. @default 30000 */
@@ -121,6 +125,7 @@ export function toConfig(raw: RawEnv): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     bodyLimit: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
+    metricsHost: e.METRICS_HOST,
     concurrency: e.WORKER_CONCURRENCY,
     lockMs: e.WORKER_LOCK_MS,
     auditTimeoutMs: e.AUDIT_TIMEOUT_MS,
@@ -130,6 +135,7 @@ export function toConfig(raw: RawEnv): Config {
     allowPrivateTargets: e.MAILAUDIT_ALLOW_PRIVATE_TARGETS,
     mailFrom: e.MAIL_FROM,
   };
+  if (e.METRICS_PORT !== undefined) config.metricsPort = e.METRICS_PORT;
   if (e.MAILAUDIT_DKIM_SELECTORS?.length) config.dkimSelectors = e.MAILAUDIT_DKIM_SELECTORS;
   if (e.MAILAUDIT_IP_BLOCKLISTS?.length) config.ipBlocklists = e.MAILAUDIT_IP_BLOCKLISTS;
   if (e.MAILAUDIT_DOMAIN_BLOCKLISTS?.length) config.domainBlocklists = e.MAILAUDIT_DOMAIN_BLOCKLISTS;

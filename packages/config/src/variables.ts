@@ -109,6 +109,8 @@ export const Env = Type.Object({
     LOG_LEVELS.map((l) => Type.Literal(l)),
     { default: 'info', description: LOG_LEVELS.join(', ') },
   ),
+  METRICS_PORT: Type.Optional(wholeNumber(0, 65_535)),
+  METRICS_HOST: text({ description: 'an address to listen on' }, { default: '127.0.0.1' }),
   SMTP_URL: Type.Optional(
     url({ description: 'an smtp:// or smtps:// URL (smtp://host:port, smtps://user:pass@host)', sensitive: true }, [
       'smtp:',

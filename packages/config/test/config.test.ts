@@ -20,6 +20,8 @@ describe('configuration', () => {
     assert.deepEqual(c.resolvers, [], "empty: the system's resolvers");
     assert.equal(c.allowPrivateTargets, false);
     assert.equal(c.mailFrom, 'mailaudit@localhost');
+    assert.equal(c.metricsPort, undefined);
+    assert.equal(c.metricsHost, '127.0.0.1');
   });
 
   it('derives the public URL from HOST and PORT, brackets an IPv6 host, and drops a trailing slash', () => {

@@ -142,5 +142,3 @@ export async function scheduleNightly(
     },
   );
 }
-
-export { type AuditOutcome, DURATION_BUCKETS, readAuditMetrics, recordAuditOutcome } from './metrics.js';

@@ -4,7 +4,8 @@
  * then one routes file per resource.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '@mailaudit/telemetry';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
 import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -27,7 +28,7 @@ export type App = FastifyInstance<
   import('node:http').Server,
   import('node:http').IncomingMessage,
   import('node:http').ServerResponse,
-  FastifyBaseLogger,
+  Logger,
   TypeBoxTypeProvider
 >;
 
@@ -45,7 +46,7 @@ const V1 = [
 
 export async function buildApp(ctx: ApiContext): Promise<App> {
   const app = Fastify({
-    logger: ctx.config.logLevel === 'silent' ? false : { level: ctx.config.logLevel },
+    loggerInstance: ctx.log,
     bodyLimit: ctx.config.bodyLimit,
     // Strict bodies: unknown fields and wrong types are errors, not silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },

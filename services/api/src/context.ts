@@ -1,13 +1,15 @@
 /**
  * The API process's composition root: one postgres.js instance, one producer Redis connection,
- * the audit queue. Tests pass overrides instead of patching modules.
+ * the queues, the logger and the process's metrics registry (with the cluster-wide gauges read at
+ * each scrape). Tests pass overrides instead of patching modules.
  */
-
 import type { Config } from '@mailaudit/config';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
-import { createSql, type Sql } from '@mailaudit/store';
+import { auditCounts, createSql, type Sql } from '@mailaudit/store';
+import { createLogger, type Logger, Registry, registerClusterGauges } from '@mailaudit/telemetry';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { within } from './within.js';
 
 export interface ApiContext {
   config: Config;
@@ -15,6 +17,9 @@ export interface ApiContext {
   redis: Redis;
   queue: Queue<AuditJob>;
   tasks: Queue<TaskJob>;
+  log: Logger;
+  /** The process's registry: served at /metrics (a worker in the same process records into it too). */
+  metrics: Registry;
   close(): Promise<void>;
 }
 
@@ -27,12 +32,19 @@ export function createContext(
   redis.on('error', () => {});
   const queue = overrides.queue ?? auditQueue(redis, config.redisPrefix);
   const tasks = overrides.tasks ?? taskQueue(redis, config.redisPrefix);
+  const metrics = overrides.metrics ?? new Registry();
+  registerClusterGauges(metrics, {
+    auditCounts: () => within(2000, auditCounts(sql)),
+    queueDepth: () => within(2000, queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized')),
+  });
   return {
     config,
     sql,
     redis,
     queue,
     tasks,
+    log: overrides.log ?? createLogger(config.logLevel, 'api'),
+    metrics,
     async close() {
       await queue.close().catch(() => {});
       await tasks.close().catch(() => {});

@@ -5,20 +5,25 @@
 
 import type { Config } from '@mailaudit/config';
 import { buildApp } from './app.js';
-import { createContext } from './context.js';
+import { type ApiContext, createContext } from './context.js';
 
 export interface ApiServer {
   url: string;
   close(): Promise<void>;
 }
 
-export async function startApi(config: Config): Promise<ApiServer> {
-  const ctx = createContext(config);
+/** Starts the API; `overrides` as createContext's (`npm start` shares its metrics registry with its worker). */
+export async function startApi(
+  config: Config,
+  overrides: Parameters<typeof createContext>[1] = {},
+): Promise<ApiServer & { ctx: ApiContext }> {
+  const ctx = createContext(config, overrides);
   const app = await buildApp(ctx);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
+    ctx,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close();

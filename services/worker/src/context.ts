@@ -1,11 +1,13 @@
 /**
- * The worker process's composition root: sql, Redis, the resolver and what the engine needs.
+ * The worker process's composition root: sql, Redis, the queues, the resolver and what the engine
+ * needs, the logger and the process's metrics registry. Tests pass overrides instead of patching.
  */
 import { getServers } from 'node:dns';
 import { type Config, ConfigError } from '@mailaudit/config';
 import { AddressLimiter, type AuditDeps, type DnsClient, ProbeCache, Resolver, TrustStore } from '@mailaudit/engine';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
+import { type AuditMetrics, auditMetrics, createLogger, type Logger, Registry } from '@mailaudit/telemetry';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
@@ -21,12 +23,17 @@ export interface WorkerContext {
   dns: DnsClient;
   tasks: Queue<TaskJob>;
   audits: Queue<AuditJob>;
+  log: Logger;
+  /** The process's registry (shared with the API when both run in one process). */
+  metrics: Registry;
+  /** The audit series, recorded into `metrics`. */
+  auditMetrics: AuditMetrics;
   close(): Promise<void>;
 }
 
 export function createWorkerContext(
   config: Config,
-  overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps' | 'now'>> = {},
+  overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps' | 'now' | 'log' | 'metrics'>> = {},
 ): WorkerContext {
   const servers = config.resolvers.length > 0 ? config.resolvers : getServers();
   if (servers.length === 0) throw new ConfigError("no resolver: set MAILAUDIT_RESOLVERS (the system's list is empty)");
@@ -44,6 +51,7 @@ export function createWorkerContext(
   };
   const tasks = taskQueue(redis, config.redisPrefix);
   const audits = auditQueue(redis, config.redisPrefix);
+  const metrics = overrides.metrics ?? new Registry();
   return {
     config,
     sql,
@@ -53,6 +61,9 @@ export function createWorkerContext(
     dns: resolver,
     tasks,
     audits,
+    log: overrides.log ?? createLogger(config.logLevel, 'worker'),
+    metrics,
+    auditMetrics: auditMetrics(metrics),
     async close() {
       await tasks.close().catch(() => {});
       await audits.close().catch(() => {});

@@ -10,7 +10,6 @@ import {
   AUDIT_JOB_OPTIONS,
   AUDIT_QUEUE,
   type AuditJob,
-  recordAuditOutcome,
   scheduleNightly,
   TASK_QUEUE,
   type TaskJob,
@@ -19,6 +18,7 @@ import {
 import { allSettings } from '@mailaudit/store';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { createWorkerContext, type WorkerContext } from './context.js';
+import { type MetricsServer, serveMetrics } from './metrics-server.js';
 import { afterFailedAudit } from './processors/after-audit.js';
 import { processAudit } from './processors/audit.js';
 import { finishNightly, runNightly } from './processors/nightly.js';
@@ -27,20 +27,17 @@ import { sweep } from './sweeper.js';
 
 export interface RunningWorker {
   ctx: WorkerContext;
+  /** Where its /metrics are served (with METRICS_PORT). */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
-type Log = (level: 'info' | 'warn' | 'error', msg: string, extra?: Record<string, unknown>) => void;
-
-export function makeLog(level: string): Log {
-  return (lvl, msg, extra = {}) => {
-    if (level === 'silent' || (level === 'error' && lvl !== 'error') || (level === 'warn' && lvl === 'info')) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...extra })}\n`);
-  };
-}
-
 export async function startWorker(config: Config, ctx = createWorkerContext(config)): Promise<RunningWorker> {
-  const log = makeLog(config.logLevel);
+  const { log } = ctx;
+  // First, so that a port already taken stops the worker before it takes any job.
+  let metrics: MetricsServer | undefined;
+  if (config.metricsPort !== undefined)
+    metrics = await serveMetrics(ctx.metrics, config.metricsHost, config.metricsPort);
   const connection = workerConnection(config.redisUrl);
   connection.on('error', () => {});
   const worker = new Worker<AuditJob, string>(AUDIT_QUEUE, (job) => processAudit(ctx, job), {
@@ -51,29 +48,20 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
     stalledInterval: Math.max(500, Math.floor(config.lockMs / 2)),
     maxStalledCount: 2,
   });
-  worker.on('error', (err) => log('warn', 'worker error', { err: err.message }));
-  worker.on('completed', (job: Job<AuditJob>, result) =>
-    log('info', 'audit done', { auditId: job.data.auditId, result }),
-  );
+  worker.on('error', (err) => log.warn({ err }, 'worker error'));
+  worker.on('completed', (job: Job<AuditJob>, result) => log.info({ auditId: job.data.auditId, result }, 'audit done'));
   worker.on('failed', async (job, err) => {
     if (!job) return;
     const final =
       err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? AUDIT_JOB_OPTIONS.attempts);
-    log(final ? 'error' : 'warn', final ? 'audit failed' : 'audit attempt failed; will retry', {
-      auditId: job.data.auditId,
-      attempt: job.attemptsMade,
-      err: err.message,
-    });
-    if (final) {
-      // Its end counts off its night; should Postgres be away now, the sweeper catches up later.
-      await afterFailedAudit(ctx, job.data.auditId, err.message).catch(() => {});
-      await recordAuditOutcome(ctx.redis, config.redisPrefix, {
-        status: 'failed',
-        durationMs: 0,
-        dnsQueries: 0,
-        probes: {},
-      }).catch(() => {});
-    }
+    const fields = { auditId: job.data.auditId, attempt: job.attemptsMade, err: err.message };
+    if (!final) return log.warn(fields, 'audit attempt failed; will retry');
+    log.error(fields, 'audit failed');
+    ctx.auditMetrics.record({ status: 'failed', durationMs: 0, dnsQueries: 0, probes: {} });
+    // Its end counts off its night; should Postgres be away now, the sweeper catches up later.
+    await afterFailedAudit(ctx, job.data.auditId, err.message).catch((e: Error) =>
+      log.warn({ auditId: job.data.auditId, err: e }, 'could not record the failed audit; the sweeper will'),
+    );
   });
 
   const taskConnection = workerConnection(config.redisUrl);
@@ -97,14 +85,14 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
     },
     { connection: taskConnection, prefix: config.redisPrefix, concurrency: 8, lockDuration: config.lockMs },
   );
-  tasks.on('error', (err) => log('warn', 'task worker error', { err: err.message }));
+  tasks.on('error', (err) => log.warn({ err }, 'task worker error'));
   tasks.on('failed', (job, err) =>
-    log('warn', 'task failed', { kind: job?.data.kind, attempt: job?.attemptsMade, err: err.message }),
+    log.warn({ kind: job?.data.kind, attempt: job?.attemptsMade, err: err.message }, 'task failed'),
   );
   // Every tenant's nightly schedule exists (upserting is idempotent across processes).
   const settings = await allSettings(ctx.sql).catch(() => []);
   for (const t of settings)
-    await scheduleNightly(ctx.tasks, t).catch((err: Error) => log('warn', 'schedule failed', { err: err.message }));
+    await scheduleNightly(ctx.tasks, t).catch((err: Error) => log.warn({ tenantId: t.id, err }, 'schedule failed'));
 
   let sweeping = false;
   const sweepNow = async () => {
@@ -112,25 +100,29 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
     sweeping = true;
     try {
       const r = await sweep(ctx);
-      if (r.requeued || r.givenUp || r.nightsEnded) log('info', 'swept', { ...r });
+      if (r.requeued || r.givenUp || r.nightsEnded) log.info(r, 'swept');
     } catch (err) {
-      log('warn', 'sweep failed', { err: (err as Error).message });
+      log.warn({ err }, 'sweep failed');
     } finally {
       sweeping = false;
     }
   };
   const timer = setInterval(sweepNow, config.sweepIntervalMs);
   timer.unref();
-  log('info', 'worker started', { concurrency: config.concurrency, prefix: config.redisPrefix });
+  log.info({ concurrency: config.concurrency, prefix: config.redisPrefix, metrics: metrics?.url }, 'worker started');
 
   return {
     ctx,
+    ...(metrics ? { metricsUrl: metrics.url } : {}),
     async close() {
+      log.info('worker stopping: finishing the running jobs');
       clearInterval(timer);
+      await metrics?.close();
       await Promise.all([worker.close(), tasks.close()]);
       taskConnection.disconnect();
       connection.disconnect();
       await ctx.close();
+      log.info('worker stopped');
     },
   };
 }

@@ -6,7 +6,6 @@
  */
 import { type AuditOptions, auditDomain, InvalidDomainError, type Report } from '@mailaudit/engine';
 import type { AuditJob } from '@mailaudit/queue';
-import { recordAuditOutcome } from '@mailaudit/queue';
 import { completeAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
@@ -67,11 +66,11 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
   });
   const reportId = stored?.done.reportId;
   if (stored) await queueAfterAudit(ctx, stored.jobs, stored.done);
-  await recordAuditOutcome(ctx.redis, c.redisPrefix, {
+  ctx.auditMetrics.record({
     status: 'done',
     durationMs: report.durationMs,
     dnsQueries: (report.evidence.dns as { queries?: number } | undefined)?.queries ?? 0,
     probes: probeOutcomes(report),
-  }).catch(() => {});
+  });
   return reportId ? `report ${reportId}` : 'report already stored';
 }

@@ -1,0 +1,10 @@
+export { createLogger, type Level, type Logger } from './logger.js';
+export {
+  AuditMetrics,
+  type AuditOutcome,
+  auditMetrics,
+  type ClusterSources,
+  DURATION_BUCKETS,
+  Registry,
+  registerClusterGauges,
+} from './metrics.js';
