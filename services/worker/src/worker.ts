@@ -48,7 +48,7 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
     stalledInterval: Math.max(500, Math.floor(config.lockMs / 2)),
     maxStalledCount: 2,
   });
-  worker.on('error', (err) => log.warn({ err }, 'worker error'));
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   worker.on('completed', (job: Job<AuditJob>, result) => log.info({ auditId: job.data.auditId, result }, 'audit done'));
   worker.on('failed', async (job, err) => {
     if (!job) return;
@@ -85,7 +85,7 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
     },
     { connection: taskConnection, prefix: config.redisPrefix, concurrency: 8, lockDuration: config.lockMs },
   );
-  tasks.on('error', (err) => log.warn({ err }, 'task worker error'));
+  tasks.on('error', (err) => log.warn({ err: err.message }, 'task worker error'));
   tasks.on('failed', (job, err) =>
     log.warn({ kind: job?.data.kind, attempt: job?.attemptsMade, err: err.message }, 'task failed'),
   );
