@@ -1,10 +1,20 @@
 /**
- * The worker process's composition root: sql, Redis, the queues, the resolver and what the engine
- * needs, the logger and the process's metrics registry. Tests pass overrides instead of patching.
+ * The worker process's composition root: sql, Redis, the queues, the resolver, the trust store and
+ * the guarded HTTP client (audits and webhooks share them), what else the engine needs, the logger
+ * and the process's metrics registry. Tests pass overrides instead of patching modules.
  */
 import { getServers } from 'node:dns';
 import { type Config, ConfigError } from '@mailaudit/config';
-import { AddressLimiter, type AuditDeps, type DnsClient, ProbeCache, Resolver, TrustStore } from '@mailaudit/engine';
+import {
+  AddressLimiter,
+  type AuditDeps,
+  type DnsClient,
+  GuardedHttpClient,
+  type HttpClient,
+  ProbeCache,
+  Resolver,
+  TrustStore,
+} from '@mailaudit/engine';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
 import { type AuditMetrics, auditMetrics, createLogger, type Logger, Registry } from '@mailaudit/telemetry';
@@ -21,6 +31,8 @@ export interface WorkerContext {
   now: () => Date;
   /** Resolves webhook hosts (the audits' resolver). */
   dns: DnsClient;
+  /** Guarded HTTP requests: the audits' MTA-STS policy fetches and the webhook deliveries. */
+  http: HttpClient;
   tasks: Queue<TaskJob>;
   audits: Queue<AuditJob>;
   log: Logger;
@@ -33,7 +45,7 @@ export interface WorkerContext {
 
 export function createWorkerContext(
   config: Config,
-  overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps' | 'now' | 'log' | 'metrics'>> = {},
+  overrides: Partial<Pick<WorkerContext, 'sql' | 'auditDeps' | 'http' | 'now' | 'log' | 'metrics'>> = {},
 ): WorkerContext {
   const servers = config.resolvers.length > 0 ? config.resolvers : getServers();
   if (servers.length === 0) throw new ConfigError("no resolver: set MAILAUDIT_RESOLVERS (the system's list is empty)");
@@ -42,10 +54,17 @@ export function createWorkerContext(
   const redis = producerConnection(config.redisUrl);
   redis.on('error', () => {});
   const resolver = new Resolver({ servers });
-  const auditDeps: AuditDeps = overrides.auditDeps ?? {
+  const given = overrides.auditDeps;
+  const trust = given?.trust ?? new TrustStore(config.caFile);
+  const http =
+    overrides.http ??
+    given?.http ??
+    new GuardedHttpClient({ trust, ...(given?.connector ? { connector: given.connector } : {}) });
+  const auditDeps: AuditDeps = given ?? {
     dns: resolver,
     now: () => new Date(),
-    trust: new TrustStore(config.caFile),
+    trust,
+    http,
     limiter: new AddressLimiter(4),
     probeCache: new ProbeCache(),
   };
@@ -59,6 +78,7 @@ export function createWorkerContext(
     auditDeps,
     now: overrides.now ?? (() => new Date()),
     dns: resolver,
+    http,
     tasks,
     audits,
     log: overrides.log ?? createLogger(config.logLevel, 'worker'),

@@ -4,7 +4,7 @@
  * backoff, and the last one marks the email or delivery failed.
  */
 import { createHmac } from 'node:crypto';
-import { GuardError, GuardedHttpClient, type HttpClient, HttpError, TrustStore } from '@mailaudit/engine';
+import { GuardError, HttpError } from '@mailaudit/engine';
 import { getDelivery, getEmail, getSettings, recordDeliveryAttempt, recordEmailAttempt } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
@@ -51,16 +51,6 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
-let defaultTrust: TrustStore | undefined;
-
-/** Webhooks go through the engine's guarded HTTP client, with the audits' trust store and connector. */
-function webhookHttp(ctx: WorkerContext): HttpClient {
-  const { http, trust, connector } = ctx.auditDeps;
-  if (http) return http;
-  if (!trust) defaultTrust ??= new TrustStore();
-  return new GuardedHttpClient({ trust: trust ?? (defaultTrust as TrustStore), ...(connector ? { connector } : {}) });
-}
-
 export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: string): Promise<string> {
   const d = await getDelivery(ctx.sql, deliveryId);
   if (!d) throw new UnrecoverableError(`no delivery ${deliveryId}`);
@@ -70,7 +60,8 @@ export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: s
   const body = JSON.stringify({ id: d.id, ...d.payload });
   const timestamp = Math.floor(ctx.now().getTime() / 1000);
   try {
-    const { status } = await webhookHttp(ctx).request(
+    // The engine's guarded HTTP client, the audits' (the worker's context makes one for both).
+    const { status } = await ctx.http.request(
       {
         url: d.url,
         method: 'POST',
