@@ -5,7 +5,15 @@
 import assert from 'node:assert/strict';
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { auditDomain, type Connector, type DnsAnswer, type DnsClient, GuardError, type RRType } from '../src/index.js';
+import {
+  auditDomain,
+  type Connector,
+  type DnsAnswer,
+  type DnsClient,
+  GuardError,
+  type RecordOf,
+  type RRType,
+} from '../src/index.js';
 import { guardedConnect } from '../src/net/connect.js';
 import { mx, stubDns, txt } from './helpers/stub-dns.js';
 
@@ -88,7 +96,7 @@ describe('private-address guard', () => {
         if (name === 'rebind.example.com' && type === 'A') {
           asked++;
           const address = asked === 1 ? '203.0.114.25' : '127.0.0.1';
-          return { name, type, status: 'ok', records: [address] as never, cnames: [], ad: false, rcode: 0 };
+          return { name, type, status: 'ok', records: [address] as RecordOf<T>[], cnames: [], ad: false, rcode: 0 };
         }
         return base.query(name, type, o);
       },
