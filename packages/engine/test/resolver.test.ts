@@ -16,7 +16,7 @@ const HOST = '127.0.0.1';
 let udpPort = 0;
 let tcpPort = 0;
 const seen: { name: string; do: boolean; cd: boolean; tcp: boolean }[] = [];
-const udp = createSocket('udp4');
+let udp = createSocket('udp4');
 let tcp: Server;
 
 function answer(req: Packet, fill: (res: Packet) => void): Buffer {
@@ -107,12 +107,12 @@ function handle(msg: Buffer, rinfo: RemoteInfo | null): Buffer[] {
   return out === null || out === undefined ? [] : Array.isArray(out) ? out : [out];
 }
 
+function onUdp(msg: Buffer, rinfo: RemoteInfo): void {
+  for (const b of handle(msg, rinfo)) udp.send(b, rinfo.port, rinfo.address);
+}
+
 before(async () => {
-  udp.on('message', (msg, rinfo) => {
-    for (const b of handle(msg, rinfo)) udp.send(b, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => udp.bind(0, HOST, () => r()));
-  udpPort = udp.address().port;
+  udp.on('message', onUdp);
   tcp = createServer((s) => {
     let buf = Buffer.alloc(0);
     s.on('data', (d: Buffer) => {
@@ -126,7 +126,21 @@ before(async () => {
     });
     s.on('error', () => {});
   });
-  await new Promise<void>((r) => tcp.listen(udpPort, HOST, () => r()));
+  // UDP and TCP on one port number: a free UDP port's TCP twin may be taken by another process, so
+  // bind again on another port rather than wait for a listen that never calls back.
+  for (let attempt = 1; ; attempt++) {
+    await new Promise<void>((r) => udp.bind(0, HOST, () => r()));
+    udpPort = udp.address().port;
+    const listening = await new Promise<boolean>((r) => {
+      tcp.once('error', () => r(false));
+      tcp.listen(udpPort, HOST, () => r(true));
+    });
+    if (listening) break;
+    if (attempt >= 20) throw new Error('no port free for both UDP and TCP');
+    await new Promise<void>((r) => udp.close(() => r()));
+    udp = createSocket('udp4');
+    udp.on('message', onUdp);
+  }
   tcpPort = udpPort;
 });
 
