@@ -60,7 +60,8 @@ function systemTrust(): TrustStore {
   return defaultTrust;
 }
 
-function lookupFailures(failures: LookupRecord[]): Finding[] {
+/** One `dns.lookup_failed` per name that could not be looked up, in the category that asked first. */
+export function lookupFailures(failures: LookupRecord[]): Finding[] {
   const byName = new Map<string, LookupRecord[]>();
   for (const f of failures) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
   return [...byName].map(([name, list]) => {

@@ -87,6 +87,33 @@ export const CODES = {
   'blocklist.ip.listed': c('critical', 'blocklist'),
   'blocklist.domain.listed': c('critical', 'blocklist'),
   'blocklist.query.refused': c('info', 'blocklist'),
+  // Test messages (docs/codes.md, "Test messages"): what one received message shows. Each sits
+  // in the category of the standard it is about; a message test has no score.
+  'message.spf.fail': c('critical', 'spf'),
+  'message.spf.softfail': c('warning', 'spf'),
+  'message.spf.neutral': c('notice', 'spf'),
+  'message.spf.none': c('warning', 'spf'),
+  'message.spf.permerror': c('critical', 'spf'),
+  'message.dkim.missing': c('warning', 'dkim'),
+  'message.dkim.body_hash': c('critical', 'dkim'),
+  'message.dkim.key_missing': c('critical', 'dkim'),
+  'message.dkim.key_weak': c('critical', 'dkim'),
+  'message.dkim.fail': c('critical', 'dkim'),
+  'message.dkim.sha1': c('warning', 'dkim'),
+  'message.dkim.unaligned': c('warning', 'dkim'),
+  // Critical when the policy applied is quarantine or reject, a warning under p=none (set by the check).
+  'message.dmarc.fail': c('critical', 'dmarc'),
+  'message.dmarc.none': c('warning', 'dmarc'),
+  'message.from.invalid': c('warning', 'dmarc'),
+  'message.from.other_domain': c('notice', 'dmarc'),
+  'message.arc.fail': c('warning', 'dmarc'),
+  'message.tls.none': c('warning', 'transport'),
+  'message.tls.legacy': c('warning', 'transport'),
+  'message.iprev.missing': c('warning', 'mx'),
+  'message.iprev.mismatch': c('warning', 'mx'),
+  'message.helo.mismatch': c('notice', 'transport'),
+  'message.blocklist.listed': c('critical', 'blocklist'),
+  'message.blocklist.refused': c('info', 'blocklist'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

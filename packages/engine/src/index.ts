@@ -9,6 +9,20 @@ export { AuditDns, type DnsClient, failed } from './dns/audit-dns.js';
 export type { RecordOf, RRType } from './dns/records.js';
 export { type DnsAnswer, type DnsStatus, parseServer, Resolver, type ResolverOptions } from './dns/resolver.js';
 export { InvalidDomainError, normalizeDomain } from './domain-name.js';
+export {
+  type AuthResult,
+  analyzeMessage,
+  type DkimSignature,
+  evaluateMessage,
+  fetchMessage,
+  type MessageDeps,
+  type MessageEvidence,
+  type MessageInput,
+  type MessageOptions,
+  type MessageReport,
+  mailauthResolver,
+  selectorsFound,
+} from './message/index.js';
 export { isPublicAddress, reservedRange, reverseName } from './net/address.js';
 export { type Connector, netConnector, type TcpConnectorOptions, tcpConnector } from './net/connect.js';
 export { GuardError, guardAddress, resolveAllowed } from './net/guard.js';

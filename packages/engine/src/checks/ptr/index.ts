@@ -17,22 +17,32 @@ export interface PtrEntry {
   names: string[];
 }
 
+/**
+ * Forward-confirmed reverse DNS of one address: its PTR names (ten at most) and whether any of
+ * them resolves back to it. `failed` when the PTR lookup, or every forward lookup, failed.
+ */
+export async function confirmReverse(
+  dns: DnsClient,
+  address: string,
+): Promise<{ state: PtrEntry['state']; names: string[] }> {
+  const ptr = await dns.query(reverseName(address), 'PTR');
+  if (failed(ptr)) return { state: 'failed', names: [] };
+  if (ptr.records.length === 0) return { state: 'missing', names: [] };
+  const names = ptr.records.slice(0, 10);
+  const type = isIP(address) === 4 ? 'A' : 'AAAA';
+  const forward = await Promise.all(names.map((n) => dns.query(n, type)));
+  if (forward.some((f) => f.records.some((r) => sameAddress(r, address)))) return { state: 'confirmed', names };
+  if (forward.every(failed)) return { state: 'failed', names };
+  return { state: 'mismatch', names };
+}
+
 export async function fetchPtr(dns: DnsClient, hosts: MailHost[]): Promise<PtrEntry[]> {
   const seen = new Map<string, string>();
   for (const h of hosts) for (const a of h.usable) if (!seen.has(a)) seen.set(a, h.name);
   return Promise.all(
-    [...seen].map(async ([address, host]): Promise<PtrEntry> => {
-      const ptr = await dns.query(reverseName(address), 'PTR');
-      if (failed(ptr)) return { address, host, state: 'failed', names: [] };
-      if (ptr.records.length === 0) return { address, host, state: 'missing', names: [] };
-      const names = ptr.records.slice(0, 10);
-      const type = isIP(address) === 4 ? 'A' : 'AAAA';
-      const forward = await Promise.all(names.map((n) => dns.query(n, type)));
-      if (forward.some((f) => f.records.some((r) => sameAddress(r, address))))
-        return { address, host, state: 'confirmed', names };
-      if (forward.every(failed)) return { address, host, state: 'failed', names };
-      return { address, host, state: 'mismatch', names };
-    }),
+    [...seen].map(
+      async ([address, host]): Promise<PtrEntry> => ({ address, host, ...(await confirmReverse(dns, address)) }),
+    ),
   );
 }
 
