@@ -32,6 +32,10 @@ export const INERT_NET = `${LAB_NET}.9`;
 export const HOST_NET = `${LAB_NET}.1`;
 /** Shared mail hosts of the bulk domains. */
 export const BULK_HOST_NET = `${LAB_NET}.8`;
+/** Addresses test messages are sent from (a client binds one as its local address). */
+export const SENDER_NET = `${LAB_NET}.10`;
+/** Where tests run the inbound SMTP receiver (`mailaudit inbound`) for test messages. */
+export const INBOUND_ADDRESS = `${LAB_NET}.11.1`;
 
 /** The resolver as `--resolver` takes it. */
 export const RESOLVER = `${RESOLVER_ADDRESS}:53`;

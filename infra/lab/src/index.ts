@@ -2,6 +2,7 @@ export * from './addresses.js';
 export { createCa, type Issued, issue } from './certs.js';
 export { type LabAnswer, type LabQueryOptions, labQuery, typeCode } from './dnsq.js';
 export {
+  certificateFiles,
   down,
   ensureLab,
   isUp,
@@ -12,6 +13,7 @@ export {
   REQUIRED_BINARIES,
   routesLocally,
   setVariant,
+  signingKeyFile,
   status,
   up,
 } from './lab.js';
@@ -22,9 +24,18 @@ export {
   bulkDomainName,
   DKIM_SELECTOR,
   DOMAIN_BLOCKLIST,
+  ESP_DOMAIN,
+  ESP_KEY,
+  ESP_SELECTOR,
   GOOD_MX,
+  INBOUND_DOMAIN,
+  INBOUND_HOST,
   IP_BLOCKLIST,
   type LabVariant,
   MAILHOST_ZONE,
+  SENDER_DOMAIN,
+  SENDER_KEY,
+  SENDER_SELECTOR,
+  SENDERS,
   stsPolicy,
 } from './scenarios.js';

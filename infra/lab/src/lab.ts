@@ -279,6 +279,36 @@ export function isUp(opts: LabOptions = {}): boolean {
   return state.processes.every((p) => ownedAlive(p.pid, dir));
 }
 
+/** Where the lab writes the private key of its signing key `name` (Materials.signingKey). */
+export function signingKeyFile(name: string, opts: LabOptions = {}): string {
+  return join(labDir(opts), 'dkim', `${name}.pem`);
+}
+
+/** The certificate and key files the lab issued for a host name (a host with `cert` or a service). */
+export function certificateFiles(hostName: string, opts: LabOptions = {}): { certFile: string; keyFile: string } {
+  const dir = labDir(opts);
+  return { certFile: join(dir, 'certs', `${hostName}.crt`), keyFile: join(dir, 'certs', `${hostName}.key`) };
+}
+
+/** Signing keys: generated once per lab, the private half written where tests find it. */
+function signingMaterial(dir: string): (name: string) => string {
+  const cache = new Map<string, string>();
+  return (name) => {
+    let v = cache.get(name);
+    if (!v) {
+      if (!/^[a-z0-9.-]+$/.test(name)) throw new Error(`lab: bad signing key name ${JSON.stringify(name)}`);
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      mkdirSync(join(dir, 'dkim'), { recursive: true });
+      writeFileSync(join(dir, 'dkim', `${name}.pem`), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+        mode: 0o600,
+      });
+      v = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+      cache.set(name, v);
+    }
+    return v;
+  };
+}
+
 function dkimMaterial(): (bits: 512 | 1024 | 2048) => string {
   const cache = new Map<number, string>();
   return (bits) => {
@@ -323,7 +353,7 @@ export async function up(opts: LabOptions = {}): Promise<LabInfo> {
     issued.set(id, entry);
     return entry;
   };
-  const withServices = model.hosts.filter((h) => h.smtp || h.access || h.tlsa);
+  const withServices = model.hosts.filter((h) => h.smtp || h.access || h.tlsa || h.cert);
   await Promise.all(
     withServices.map(async (h) => save(h.name, await issue(ca, [h.name, ...(h.aliases ?? [])], h.cert ?? 'good', now))),
   );
@@ -333,6 +363,7 @@ export async function up(opts: LabOptions = {}): Promise<LabInfo> {
   const dkimKey = dkimMaterial();
   const materials: Materials = {
     dkimKey,
+    signingKey: signingMaterial(dir),
     spkiSha256(hostName) {
       const c = issued.get(hostName);
       if (!c) throw new Error(`lab: no certificate for ${hostName}`);
@@ -530,6 +561,9 @@ export async function setVariant(variant: LabVariant, opts: LabOptions = {}): Pr
     dkimKey: dkim,
     spkiSha256: () => {
       throw new Error('lab: variant zones carry no TLSA');
+    },
+    signingKey: () => {
+      throw new Error('lab: variant zones carry no signing keys');
     },
   };
   buildZones(model, materials, dir, new Date(), new Set(VARIANT_ZONES));

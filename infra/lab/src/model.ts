@@ -9,6 +9,11 @@ export interface Materials {
   dkimKey(bits: 512 | 1024 | 2048): string;
   /** Hex SHA-256 of the SubjectPublicKeyInfo of the certificate served by that host name. */
   spkiSha256(hostName: string): string;
+  /**
+   * TXT value `v=DKIM1; k=rsa; p=…` of the lab's 2048-bit signing key `name`, whose private key
+   * the lab writes to `<lab dir>/dkim/<name>.pem` so that tests can sign messages with it.
+   */
+  signingKey(name: string): string;
 }
 
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'PTR' | 'SRV' | 'TLSA' | 'TXT';
@@ -86,7 +91,7 @@ export interface HostSpec {
   smtp?: SmtpProfile;
   /** Absent: nothing listens on 110, 143, 993, 995. */
   access?: AccessProfile;
-  /** @default 'good' */
+  /** A certificate is issued for hosts with a service (smtp, access, tlsa) or with `cert` set. @default 'good' */
   cert?: CertKind;
   /** `match`: PTR to `name`; `none`: no PTR; `{name}`: PTR to another name. @default 'match' */
   ptr?: 'match' | 'none' | { name: string };

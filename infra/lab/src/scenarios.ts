@@ -5,7 +5,16 @@
  * Every scenario starts from the all-good domain (`good.test`) and changes one thing, so that the
  * codes it declares are exactly those a correct audit reports for it.
  */
-import { BULK_HOST_NET, CLOSED_POLICY_ADDRESS, HOST_NET, INERT_NET, ipv6Of, POLICY_ADDRESS } from './addresses.js';
+import {
+  BULK_HOST_NET,
+  CLOSED_POLICY_ADDRESS,
+  HOST_NET,
+  INBOUND_ADDRESS,
+  INERT_NET,
+  ipv6Of,
+  POLICY_ADDRESS,
+  SENDER_NET,
+} from './addresses.js';
 import type { HostSpec, LabModel, Materials, PolicySpec, Rec, Scenario, ZoneSpec } from './model.js';
 
 /** The shared, well-configured mail host most scenario domains use as MX. */
@@ -676,6 +685,72 @@ function scenarios(variant: LabVariant): Fragment {
   return all;
 }
 
+/** The domain test messages are sent from; it signs with a selector outside the common list. */
+export const SENDER_DOMAIN = 'sender.test';
+export const SENDER_SELECTOR = 's2026';
+/** A mail service that signs with its own domain: what it sends for others is not aligned. */
+export const ESP_DOMAIN = 'esp-mail.test';
+export const ESP_SELECTOR = 'esp1';
+/** Names of the lab's signing keys (`Materials.signingKey`, `signingKeyFile`). */
+export const SENDER_KEY = `${SENDER_SELECTOR}.${SENDER_DOMAIN}`;
+export const ESP_KEY = `${ESP_SELECTOR}.${ESP_DOMAIN}`;
+/** The inbound domain of test addresses, and the host its MX names (the receiver runs there in tests). */
+export const INBOUND_DOMAIN = 'check.mailhost.test';
+export const INBOUND_HOST = 'inbound.mailhost.test';
+
+/** Addresses test messages are sent from, with the HELO name each gives. */
+export const SENDERS = {
+  /** In sender.test's SPF; its PTR and A agree (out.sender.test). */
+  authorized: { address: `${SENDER_NET}.1`, helo: `out.${SENDER_DOMAIN}` },
+  /** In no SPF record; no PTR; its HELO name resolves to it. */
+  unlisted: { address: `${SENDER_NET}.2`, helo: `rogue.${SENDER_DOMAIN}` },
+  /** The mail service's own outbound host, in its SPF. */
+  esp: { address: `${SENDER_NET}.3`, helo: `out.${ESP_DOMAIN}` },
+  /** In sender.test's SPF, PTR and A agree, but listed on the lab's IP blocklist. */
+  listed: { address: `${SENDER_NET}.4`, helo: `listed.${SENDER_DOMAIN}` },
+} as const;
+
+/** The senders of test messages (issue 15): two domains, their outbound hosts and signing keys. */
+function messageSenders(): Fragment {
+  const f = emptyFragment();
+  merge(
+    f,
+    scenario(
+      SENDER_DOMAIN,
+      `sends the test messages; DKIM signs with selector ${SENDER_SELECTOR}, outside the common list`,
+      ['dkim.missing'],
+      {
+        spf: [`v=spf1 mx ip4:${SENDERS.authorized.address} ip4:${SENDERS.listed.address} -all`],
+        dkim: [],
+        records: [
+          {
+            name: `${SENDER_SELECTOR}._domainkey.${SENDER_DOMAIN}`,
+            type: 'TXT',
+            data: (m) => m.signingKey(SENDER_KEY),
+          },
+        ],
+        hosts: [
+          { name: SENDERS.authorized.helo, address: SENDERS.authorized.address },
+          { name: SENDERS.unlisted.helo, address: SENDERS.unlisted.address, ptr: 'none' },
+          { name: SENDERS.listed.helo, address: SENDERS.listed.address, dnsbl: 'listed' },
+        ],
+      },
+    ),
+  );
+  merge(
+    f,
+    mailDomain(ESP_DOMAIN, {
+      spf: [`v=spf1 ip4:${SENDERS.esp.address} -all`],
+      dkim: [],
+      records: [{ name: `${ESP_SELECTOR}._domainkey.${ESP_DOMAIN}`, type: 'TXT', data: (m) => m.signingKey(ESP_KEY) }],
+      hosts: [{ name: SENDERS.esp.helo, address: SENDERS.esp.address }],
+    }),
+  );
+  f.records.push({ name: INBOUND_DOMAIN, type: 'MX', data: `10 ${INBOUND_HOST}.` });
+  f.hosts.push({ name: INBOUND_HOST, address: INBOUND_ADDRESS, cert: 'good' });
+  return f;
+}
+
 /** Shared infrastructure: the good mail host, report destinations, blocklists. */
 function infrastructure(): Fragment {
   const f = emptyFragment();
@@ -737,6 +812,7 @@ export function buildModel(bulkCount = 0, variant: LabVariant = 'base'): LabMode
   const all = emptyFragment();
   merge(all, infrastructure());
   merge(all, scenarios(variant));
+  merge(all, messageSenders());
   merge(all, bulk(bulkCount));
 
   const used = new Set(all.hosts.flatMap((h) => (h.address ? [h.address] : [])));
