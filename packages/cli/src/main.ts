@@ -19,12 +19,15 @@ import {
 } from '@mailaudit/engine';
 import { renderText } from '@mailaudit/render';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { checkMessageCommand } from './check-message.js';
 import { serviceCommands, UsageError } from './service.js';
 
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Where `check-message` reads the message. @default process.stdin */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -194,6 +197,7 @@ function program(io: Io, run: (p: Promise<number>) => void): Command {
     .action((domains: string[], flags: AuditFlags) => {
       run(runAudit(domains, flags, io));
     });
+  checkMessageCommand(p, io, run, positiveInt);
   serviceCommands(p, io, run);
   for (const c of p.commands) {
     c.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} });

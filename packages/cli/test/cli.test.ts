@@ -4,7 +4,7 @@
  * tests/engine.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { main } from '../src/main.js';
 
@@ -19,10 +19,10 @@ function sink() {
   return { stream, text: () => text };
 }
 
-async function run(args: string[]) {
+async function run(args: string[], stdin = '') {
   const out = sink();
   const err = sink();
-  const code = await main(args, { stdout: out.stream, stderr: err.stream, env: {} });
+  const code = await main(args, { stdout: out.stream, stderr: err.stream, env: {}, stdin: Readable.from([stdin]) });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
@@ -52,6 +52,26 @@ describe('mailaudit usage errors', () => {
       /--ca-file: cannot read/,
     ],
     ['no command', [], /say what to do/],
+    [
+      'check-message without --ip',
+      ['check-message', '--helo', 'a.example', '--mail-from', 'b@a.example'],
+      /required option '--ip <addr>'/,
+    ],
+    [
+      'check-message with a bad --ip',
+      ['check-message', '--ip', 'mail.example', '--helo', 'a.example', '--mail-from', 'b@a.example'],
+      /--ip: "mail.example" is not an IP address/,
+    ],
+    [
+      'check-message with a bad --mail-from',
+      ['check-message', '--ip', '192.0.2.1', '--helo', 'a.example', '--mail-from', 'nobody', '--resolver', '127.0.0.1'],
+      /--mail-from: "nobody" is not an address/,
+    ],
+    [
+      'check-message with an empty message',
+      ['check-message', '--ip', '192.0.2.1', '--helo', 'a.example', '--mail-from', '', '--resolver', '127.0.0.1'],
+      /the message on standard input is empty/,
+    ],
     ['no domain', ['audit'], /missing required argument/],
   ] as const) {
     it(`exits 2 with one line for ${what}`, async () => {
