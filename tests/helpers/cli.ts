@@ -15,7 +15,8 @@ export interface CliRun {
   ms: number;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** `input`: what the command reads on standard input (closed at once without it). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: Buffer | string): Promise<CliRun> {
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(BIN, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -28,6 +29,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
       stderr += d;
     });
     child.on('error', reject);
+    child.stdin.on('error', () => {});
+    child.stdin.end(input ?? '');
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, ms: Date.now() - t0 }));
   });
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiContext, type App, buildApp, createContext } from '@mailaudit/api';
 import { type Config, readEnv, toConfig } from '@mailaudit/config';
-import type { LabInfo } from '@mailaudit/lab';
+import { INBOUND_DOMAIN, type LabInfo } from '@mailaudit/lab';
 import { createApiKey, createSql, createTenant, migrate, type Scope, type Sql } from '@mailaudit/store';
 import { createWorkerContext, type RunningWorker, startWorker } from '@mailaudit/worker';
 
@@ -50,6 +50,7 @@ export async function createTestService(
       LOG_LEVEL: 'silent',
       MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
       REPORT_LINK_SECRET: 'test-report-link-secret',
+      INBOUND_DOMAIN,
     }),
   );
   const workerEnv: Record<string, string> = {

@@ -1,10 +1,12 @@
 /**
  * The service commands of CONTRACT.md section 4: migrate, tenant create, key create (and revoke),
- * serve, worker, and start (migrations, API and a worker in one process: `npm start`).
+ * serve, worker, inbound, and start (migrations, API, a worker and, with INBOUND_DOMAIN, the
+ * receiver of test messages in one process: `npm start`).
  * Configured by environment variables (README, "Configuration").
  */
 import { startApi } from '@mailaudit/api';
-import { readEnv, toConfig, toDatabaseConfig } from '@mailaudit/config';
+import { readEnv, toConfig, toDatabaseConfig, toInboundConfig } from '@mailaudit/config';
+import { startInbound } from '@mailaudit/inbound';
 import {
   createApiKey,
   createSql,
@@ -197,18 +199,39 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
     );
 
   program
-    .command('start')
-    .description('migrations, the API and a worker in one process (npm start)')
+    .command('inbound')
+    .description('run the SMTP receiver of test messages (INBOUND_DOMAIN)')
     .action(() =>
       run(
         (async () => {
-          const config = toConfig(readEnv(io.env));
+          const inbound = await startInbound(toInboundConfig(readEnv(io.env)));
+          io.stderr.write(`mailaudit: receiving test messages on ${inbound.address}:${inbound.port}\n`);
+          await waitForSignal();
+          await inbound.close();
+          return 0;
+        })(),
+      ),
+    );
+
+  program
+    .command('start')
+    .description('migrations, the API, a worker and (with INBOUND_DOMAIN) the receiver in one process (npm start)')
+    .action(() =>
+      run(
+        (async () => {
+          const raw = readEnv(io.env);
+          const config = toConfig(raw);
+          const inbound = config.inboundDomain ? toInboundConfig(raw) : undefined;
           await runMigrations(io, true);
           // One process, one metrics registry: the API's /metrics shows the worker's audits too.
           const server = await startApi(config);
           const w = await startWorker(config, createWorkerContext(config, { metrics: server.ctx.metrics }));
-          io.stderr.write(`mailaudit: API listening on ${server.url}, worker running\n`);
+          const receiver = inbound ? await startInbound(inbound) : undefined;
+          io.stderr.write(
+            `mailaudit: API listening on ${server.url}, worker running${receiver ? `, receiving test messages on ${receiver.address}:${receiver.port}` : ''}\n`,
+          );
           await waitForSignal();
+          await receiver?.close();
           await server.close();
           await w.close();
           return 0;

@@ -76,6 +76,37 @@ export interface Config extends DatabaseConfig {
   mailFrom: string;
   /** Secret of the keyless report links (/r/:id?t=…), the same for the API and the workers; unset: no such links. */
   reportLinkSecret?: string;
+  /** Domain of test addresses (the API hands them out, `mailaudit inbound` receives); unset: no test messages. */
+  inboundDomain?: string;
+}
+
+/** The test-message receiver (`mailaudit inbound`), besides what it shares with the other processes. */
+export interface InboundSettings {
+  /** The domain of test addresses (INBOUND_DOMAIN). */
+  domain: string;
+  /** Name in the SMTP greeting and the authserv-id of the results. @default the inbound domain */
+  hostname: string;
+  /** @default '127.0.0.1' */
+  host: string;
+  /** @default 25 */
+  port: number;
+  /** PEM files of the STARTTLS certificate chain and its key. */
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** Largest message accepted. @default 5242880 */
+  maxMessageBytes: number;
+  /** Connections at once in all. @default 40 */
+  maxConnections: number;
+  /** Connections at once per client address. @default 3 */
+  maxConnectionsPerAddress: number;
+  /** Recipients of one message. @default 5 */
+  maxRecipients: number;
+  /** Idle time before a connection is dropped. @default 30000 */
+  idleTimeoutMs: number;
+  /** Longest life of one connection. @default 300000 */
+  sessionTimeoutMs: number;
+  /** Deadline of one message's analysis. @default 30000 */
+  analysisTimeoutMs: number;
 }
 
 const isSensitive = (schema: TSchema) => (schema as { sensitive?: boolean }).sensitive === true;
@@ -142,5 +173,37 @@ export function toConfig(raw: RawEnv): Config {
   if (e.MAILAUDIT_CA_FILE) config.caFile = e.MAILAUDIT_CA_FILE;
   if (e.SMTP_URL) config.smtpUrl = e.SMTP_URL;
   if (e.REPORT_LINK_SECRET) config.reportLinkSecret = e.REPORT_LINK_SECRET;
+  if (e.INBOUND_DOMAIN) config.inboundDomain = e.INBOUND_DOMAIN;
   return config;
+}
+
+/** The configuration of `mailaudit inbound`: the whole one, and the receiver's, whose domain and certificate are required. */
+export function toInboundConfig(raw: RawEnv): Config & { inbound: InboundSettings } {
+  const missing = (['INBOUND_DOMAIN', 'INBOUND_TLS_CERT', 'INBOUND_TLS_KEY'] as const).filter((n) => !raw[n]);
+  const config = toConfig(raw);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      missing.map((n) => `${n} is required for mailaudit inbound (see the README's configuration table)`).join('; '),
+    );
+  }
+  const e = decode(Env, raw);
+  const domain = e.INBOUND_DOMAIN as string;
+  return {
+    ...config,
+    inbound: {
+      domain,
+      hostname: e.INBOUND_HOSTNAME ?? domain,
+      host: e.INBOUND_HOST,
+      port: e.INBOUND_PORT,
+      tlsCertFile: e.INBOUND_TLS_CERT as string,
+      tlsKeyFile: e.INBOUND_TLS_KEY as string,
+      maxMessageBytes: e.INBOUND_MAX_MESSAGE_BYTES,
+      maxConnections: e.INBOUND_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.INBOUND_MAX_CONNECTIONS_PER_IP,
+      maxRecipients: 5,
+      idleTimeoutMs: e.INBOUND_IDLE_TIMEOUT_MS,
+      sessionTimeoutMs: e.INBOUND_SESSION_TIMEOUT_MS,
+      analysisTimeoutMs: 30_000,
+    },
+  };
 }

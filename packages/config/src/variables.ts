@@ -4,6 +4,7 @@
  * becomes a value (a codec). The README's configuration table and infra/deploy/mailaudit.env.example
  * list the same names (a test holds them to it).
  */
+import { isIP } from 'node:net';
 import { normalizeDomain, parseServer } from '@mailaudit/engine';
 import { type StaticDecode, Type } from 'typebox';
 
@@ -87,6 +88,33 @@ function list<T>(description: string, check: (item: string) => unknown, decode: 
 
 const SELECTOR = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
+/** A domain name, decoded to its ASCII lower-case form. */
+function domain(description: string) {
+  return Type.Codec(
+    Type.Refine(
+      Type.String({ description }),
+      (s) => {
+        try {
+          normalizeDomain(s);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      (s) => {
+        try {
+          normalizeDomain(s);
+          return description;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+    ),
+  )
+    .Decode((s) => normalizeDomain(s))
+    .Encode((s) => s);
+}
+
 const flag = Type.Codec(Type.Union([Type.Literal('1'), Type.Literal('0')], { default: '0', description: '1 or 0' }))
   .Decode((s) => s === '1')
   .Encode((b) => (b ? '1' : '0'));
@@ -140,6 +168,21 @@ export const Env = Type.Object({
   AUDIT_TIMEOUT_MS: wholeNumber(1000, 3_600_000, DEFAULT_AUDIT_TIMEOUT_MS),
   SWEEP_INTERVAL_MS: wholeNumber(500, 3_600_000, 30_000),
   SWEEP_AFTER_MS: wholeNumber(1000, 86_400_000, 120_000),
+  INBOUND_DOMAIN: Type.Optional(domain('a domain name')),
+  INBOUND_HOSTNAME: Type.Optional(domain('a host name')),
+  INBOUND_HOST: Type.Refine(
+    text({ description: 'an IP address to listen on' }, { default: '127.0.0.1' }),
+    (s) => isIP(s) !== 0,
+    () => 'an IP address to listen on',
+  ),
+  INBOUND_PORT: wholeNumber(0, 65_535, 25),
+  INBOUND_TLS_CERT: Type.Optional(text({ description: 'the path of a PEM file' })),
+  INBOUND_TLS_KEY: Type.Optional(text({ description: 'the path of a PEM file' })),
+  INBOUND_MAX_MESSAGE_BYTES: wholeNumber(4096, 50 * 2 ** 20, 5 * 2 ** 20),
+  INBOUND_MAX_CONNECTIONS: wholeNumber(1, 10_000, 40),
+  INBOUND_MAX_CONNECTIONS_PER_IP: wholeNumber(1, 1000, 3),
+  INBOUND_IDLE_TIMEOUT_MS: wholeNumber(1000, 600_000, 30_000),
+  INBOUND_SESSION_TIMEOUT_MS: wholeNumber(1000, 3_600_000, 300_000),
 });
 
 /** The variables the database-only commands need (migrate, tenant, key). */

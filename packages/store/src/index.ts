@@ -6,6 +6,7 @@ export * from './repos/domains.js';
 export * from './repos/emails.js';
 export * from './repos/idempotency.js';
 export * from './repos/keys.js';
+export * from './repos/message-tests.js';
 export * from './repos/nightly-runs.js';
 export * from './repos/reports.js';
 export * from './repos/tenants.js';

@@ -11,7 +11,7 @@ export type { Logger };
 /** pino's levels, and `silent`. */
 export type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-export function createLogger(level: Level, service: 'api' | 'worker' | 'cli'): Logger {
+export function createLogger(level: Level, service: 'api' | 'worker' | 'inbound' | 'cli'): Logger {
   return pino(
     {
       level,

@@ -16,6 +16,7 @@ import { changeRoutes } from './routes/changes.js';
 import { domainRoutes } from './routes/domains.js';
 import { emailRoutes } from './routes/emails.js';
 import { healthRoutes } from './routes/health.js';
+import { messageTestRoutes } from './routes/message-tests.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nightlyRoutes } from './routes/nightly.js';
 import { reportPageRoutes } from './routes/report-pages.js';
@@ -42,6 +43,7 @@ const V1 = [
   nightlyRoutes,
   emailRoutes,
   webhookRoutes,
+  messageTestRoutes,
 ];
 
 export async function buildApp(ctx: ApiContext): Promise<App> {

@@ -37,6 +37,8 @@ export const errors = {
       `rate limit of ${max} requests a minute reached; retry in ${Math.ceil(retryInMs / 1000)} s`,
     ),
   unavailable: (message: string) => new AppError(503, 'unavailable', message, { 'retry-after': '5' }),
+  /** A feature this service was not configured for (test messages without INBOUND_DOMAIN). */
+  notConfigured: (message: string) => new AppError(501, 'not_configured', message),
   internal: () => new AppError(500, 'internal', 'internal error; it has been logged'),
 };
 

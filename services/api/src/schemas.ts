@@ -155,6 +155,9 @@ export const DomainView = Type.Object({
   nightly: Type.Boolean(),
   recipients: Type.Array(Type.String()),
   dkimSelectors: Type.Array(Type.String()),
+  dkimSelectorsFound: Type.Array(Type.String(), {
+    description: "Selectors seen signing the domain's test messages; audits check them as well",
+  }),
   extraHosts: Type.Array(Type.String()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -174,3 +177,70 @@ export const DiffQuery = Type.Object(
   { from: Type.Optional(Type.String({ format: 'uuid' })), to: Type.Optional(Type.String({ format: 'uuid' })) },
   { additionalProperties: false },
 );
+
+/** RFC 8601 result keywords. */
+const AuthResult = Type.String({ description: 'pass, fail, softfail, neutral, none, temperror, permerror or policy' });
+
+export const TestAddressBody = Type.Object(
+  {
+    validHours: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 168, description: 'How long the address takes messages (default 24)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const TestAddressView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  domain: Type.String(),
+  address: Type.String({ description: 'Send any message from the mailbox to test to this address' }),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  maxMessages: Type.Integer({ description: 'Messages the address takes before it refuses more' }),
+});
+
+export const MessageTestSummaryView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  domain: Type.String(),
+  receivedAt: Timestamp,
+  from: Type.Union([Type.String(), Type.Null()]),
+  clientIp: Type.String(),
+  helo: Type.String(),
+  mailFrom: Type.String(),
+  tls: Type.Union([Type.String(), Type.Null()], { description: 'TLS version the sender used; null: none' }),
+  spf: AuthResult,
+  dkim: Type.String({ description: 'pass if any signature passed, none when unsigned, else the first result' }),
+  dmarc: AuthResult,
+  arc: AuthResult,
+  selectorsAdded: Type.Array(Type.String(), { description: "Selectors this message added to the domain's" }),
+});
+
+export const MessageResult = Type.Object(
+  {
+    schema: Type.Literal('mailaudit.message/1'),
+    spf: Type.Object({ result: AuthResult }, { additionalProperties: true }),
+    dkim: Type.Array(
+      Type.Object(
+        { domain: Type.String(), selector: Type.String(), result: AuthResult },
+        { additionalProperties: true },
+      ),
+    ),
+    dmarc: Type.Object({ result: AuthResult }, { additionalProperties: true }),
+    arc: Type.Object({ result: AuthResult }, { additionalProperties: true }),
+    findings: Report.properties.findings,
+  },
+  {
+    additionalProperties: true,
+    description:
+      'The analysis of the message (schema mailaudit.message/1): results and the headers they need, never the body',
+  },
+);
+
+export const MessageTestView = Type.Object({ ...MessageTestSummaryView.properties, result: MessageResult });
+
+/** What a report links to: the domain's message tests as of the report. */
+export const MessageTestsLink = Type.Object({
+  count: Type.Integer({ description: 'Message tests received by the time of the report' }),
+  latest: Type.Union([MessageTestSummaryView, Type.Null()]),
+  href: Type.String({ description: "The domain's message tests" }),
+});

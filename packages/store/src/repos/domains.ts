@@ -4,6 +4,8 @@ export interface DomainRow {
   domain: string;
   nightly: boolean;
   dkimSelectors: string[];
+  /** Selectors seen signing the domain's test messages: audits check them besides `dkimSelectors`. */
+  dkimSelectorsFound: string[];
   extraHosts: string[];
   recipients: string[];
   createdAt: Date;
@@ -11,7 +13,7 @@ export interface DomainRow {
 }
 
 const columns = (sql: Tx) =>
-  sql`domain, nightly, dkim_selectors as "dkimSelectors", extra_hosts as "extraHosts", recipients, created_at as "createdAt", updated_at as "updatedAt"`;
+  sql`domain, nightly, dkim_selectors as "dkimSelectors", dkim_selectors_found as "dkimSelectorsFound", extra_hosts as "extraHosts", recipients, created_at as "createdAt", updated_at as "updatedAt"`;
 
 export async function upsertDomain(
   sql: Tx,
@@ -52,4 +54,33 @@ export async function listDomains(sql: Tx, tenantId: string, limit: number, afte
 export async function nightlyDomains(sql: Tx, tenantId: string) {
   return sql<{ domain: string; dkimSelectors: string[]; recipients: string[] }[]>`
     select domain, dkim_selectors as "dkimSelectors", recipients from domains where tenant_id = ${tenantId} and nightly order by domain`;
+}
+
+/** Selectors kept from test messages per domain (the API takes at most 50 declared ones too). */
+export const MAX_FOUND_SELECTORS = 50;
+
+/**
+ * Adds selectors found signing a test message of the domain (passing signatures of the domain
+ * itself) to those its audits check; returns the ones that were new. Nothing for an unregistered
+ * domain.
+ */
+export async function addFoundSelectors(
+  sql: Tx,
+  tenantId: string,
+  domain: string,
+  selectors: string[],
+): Promise<string[]> {
+  if (selectors.length === 0) return [];
+  const [row] = await sql<{ found: string[]; declared: string[] }[]>`
+    select dkim_selectors_found as found, dkim_selectors as declared from domains
+    where tenant_id = ${tenantId} and domain = ${domain} for update`;
+  if (!row) return [];
+  const added = [...new Set(selectors)]
+    .filter((s) => !row.found.includes(s) && !row.declared.includes(s))
+    .slice(0, Math.max(0, MAX_FOUND_SELECTORS - row.found.length));
+  if (added.length === 0) return [];
+  await sql`
+    update domains set dkim_selectors_found = dkim_selectors_found || ${added}::text[], updated_at = now()
+    where tenant_id = ${tenantId} and domain = ${domain}`;
+  return added;
 }

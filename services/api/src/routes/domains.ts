@@ -17,6 +17,7 @@ function domainView(d: DomainRow) {
     nightly: d.nightly,
     recipients: d.recipients,
     dkimSelectors: d.dkimSelectors,
+    dkimSelectorsFound: d.dkimSelectorsFound,
     extraHosts: d.extraHosts,
     createdAt: d.createdAt.toISOString(),
     updatedAt: d.updatedAt.toISOString(),

@@ -5,17 +5,26 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Finding } from '@mailaudit/engine';
 import { diffReports } from '@mailaudit/render';
-import { getReport, latestReports, listReports, type ReportRow } from '@mailaudit/store';
+import { getReport, latestReports, listReports, messageTestsAsOf, type ReportRow } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
-import { DiffQuery, DomainParams, errorResponses, PageQuery, Report, ReportSummary } from '../schemas.js';
+import {
+  DiffQuery,
+  DomainParams,
+  errorResponses,
+  MessageTestsLink,
+  PageQuery,
+  Report,
+  ReportSummary,
+} from '../schemas.js';
 import { domainFrom } from './domain-param.js';
+import { messageTestSummary } from './message-tests.js';
 
-/** A report's summary with its full body (CONTRACT.md section 2). */
-const ReportWithBody = Type.Object({ ...ReportSummary.properties, report: Report });
+/** A report's summary with its full body (CONTRACT.md section 2) and its link to the domain's message tests. */
+const ReportWithBody = Type.Object({ ...ReportSummary.properties, report: Report, messageTests: MessageTestsLink });
 
 function reportSummary(r: Omit<ReportRow, 'report'>) {
   return {
@@ -43,6 +52,16 @@ const findingView = (f: Finding) => ({
   subject: f.subject,
   message: f.message,
 });
+
+/** The domain's message tests as of a report: how many, the newest, and where to list them. */
+async function messageTestsLink(ctx: ApiContext, tenantId: string, r: Omit<ReportRow, 'report'>) {
+  const { count, latest } = await messageTestsAsOf(ctx.sql, tenantId, r.domain, r.createdAt);
+  return {
+    count,
+    latest: latest ? messageTestSummary(latest) : null,
+    href: `${ctx.config.publicUrl}/v1/domains/${r.domain}/message-tests`,
+  };
+}
 
 export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -92,7 +111,7 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (req) => {
         const r = await getReport(ctx.sql, req.tenantId, domainFrom(req.params.domain), req.params.id);
         if (!r) throw errors.notFound('report');
-        return { ...reportSummary(r), report: r.report };
+        return { ...reportSummary(r), report: r.report, messageTests: await messageTestsLink(ctx, req.tenantId, r) };
       },
     );
 
@@ -109,7 +128,7 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
       async (req) => {
         const [r] = await latestReports(ctx.sql, req.tenantId, domainFrom(req.params.domain), 1);
         if (!r) throw errors.notFound('report');
-        return { ...reportSummary(r), report: r.report };
+        return { ...reportSummary(r), report: r.report, messageTests: await messageTestsLink(ctx, req.tenantId, r) };
       },
     );
 

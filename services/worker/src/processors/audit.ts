@@ -4,7 +4,7 @@
  * audit that does not exist, a name that is not a domain) is unrecoverable; anything else is thrown
  * to be retried with backoff.
  */
-import { type AuditOptions, auditDomain, InvalidDomainError, type Report } from '@mailaudit/engine';
+import { type AuditOptions, auditDomain, COMMON_SELECTORS, InvalidDomainError, type Report } from '@mailaudit/engine';
 import type { AuditJob } from '@mailaudit/queue';
 import { completeAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -44,7 +44,10 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     : registered?.dkimSelectors.length
       ? registered.dkimSelectors
       : c.dkimSelectors;
-  if (selectors) options.dkimSelectors = selectors;
+  // Selectors seen signing the domain's test messages are checked as well, whatever the list.
+  const base: readonly string[] = selectors ?? COMMON_SELECTORS;
+  const found = (registered?.dkimSelectorsFound ?? []).filter((s) => !base.includes(s));
+  if (selectors || found.length) options.dkimSelectors = [...base, ...found];
   const extraHosts = audit.options.extraHosts?.length ? audit.options.extraHosts : registered?.extraHosts;
   if (extraHosts?.length) options.extraHosts = extraHosts;
   if (c.ipBlocklists) options.ipBlocklists = c.ipBlocklists;
