@@ -7,8 +7,9 @@
  *   npm run bench:messages [-- --messages N --concurrency C]
  */
 import { readFileSync } from 'node:fs';
+import { readEnv, toInboundConfig } from '@mailaudit/config';
 import { analyzeMessage, Resolver } from '@mailaudit/engine';
-import { startInbound, toConfig } from '@mailaudit/inbound';
+import { startInbound } from '@mailaudit/inbound';
 import {
   certificateFiles,
   ensureLab,
@@ -103,24 +104,26 @@ await svc.app.inject({
 });
 const cert = certificateFiles(INBOUND_HOST);
 const inbound = await startInbound(
-  toConfig({
-    DATABASE_URL,
-    DATABASE_SCHEMA: svc.schema,
-    REDIS_URL,
-    REDIS_PREFIX: svc.prefix,
-    INBOUND_DOMAIN,
-    INBOUND_HOSTNAME: INBOUND_HOST,
-    INBOUND_HOST: INBOUND_ADDRESS,
-    INBOUND_PORT: '0',
-    INBOUND_TLS_CERT: cert.certFile,
-    INBOUND_TLS_KEY: cert.keyFile,
-    // A connection is counted until the server has seen it close: room for the next one to start first.
-    INBOUND_MAX_CONNECTIONS_PER_IP: String(concurrency),
-    MAILAUDIT_RESOLVERS: lab.resolver,
-    MAILAUDIT_IP_BLOCKLISTS: lab.ipBlocklists.join(','),
-    MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
-    LOG_LEVEL: 'silent',
-  }),
+  toInboundConfig(
+    readEnv({
+      DATABASE_URL,
+      DATABASE_SCHEMA: svc.schema,
+      REDIS_URL,
+      REDIS_PREFIX: svc.prefix,
+      INBOUND_DOMAIN,
+      INBOUND_HOSTNAME: INBOUND_HOST,
+      INBOUND_HOST: INBOUND_ADDRESS,
+      INBOUND_PORT: '0',
+      INBOUND_TLS_CERT: cert.certFile,
+      INBOUND_TLS_KEY: cert.keyFile,
+      // A connection is counted until the server has seen it close: room for the next one to start first.
+      INBOUND_MAX_CONNECTIONS_PER_IP: String(concurrency),
+      MAILAUDIT_RESOLVERS: lab.resolver,
+      MAILAUDIT_IP_BLOCKLISTS: lab.ipBlocklists.join(','),
+      MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+      LOG_LEVEL: 'silent',
+    }),
+  ),
 );
 const addresses: string[] = [];
 for (let i = 0; i < Math.ceil(count / 20); i++) {

@@ -480,6 +480,14 @@ describe('test addresses through the API', () => {
     assert.equal(unregistered.statusCode, 404);
     const bad = await api('POST', `/v1/domains/${SENDER_DOMAIN}/test-address`, { validHours: 1000 });
     assert.equal(bad.statusCode, 400);
+    const bare = await svc.app.inject({
+      method: 'POST',
+      url: `/v1/domains/${SENDER_DOMAIN}/test-address`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(bare.statusCode, 201, `no body at all: ${bare.body}`);
+    const valid = bare.json();
+    assert.equal(Date.parse(valid.expiresAt) - Date.parse(valid.createdAt), 24 * 3_600_000);
     const saved = svc.ctx.config.inboundDomain;
     svc.ctx.config.inboundDomain = undefined;
     try {

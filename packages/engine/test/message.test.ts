@@ -297,6 +297,30 @@ describe('message analysis', () => {
     assert.equal(on.report.iprev.result, 'permerror');
   });
 
+  it('an IPv4 client seen as ::ffff:a.b.c.d is looked up as the IPv4 address', async () => {
+    const { report, asked } = await analyze({ message: await sign(message()), ip: `::ffff:${SENDER_IP}` });
+    assert.equal(report.envelope.ip, SENDER_IP);
+    assert.equal(report.spf.result, 'pass');
+    assert.equal(report.iprev.result, 'pass');
+    assert.ok(asked.includes('10.216.184.93.in-addr.arpa PTR'));
+  });
+
+  it('a message that is no message at all is analysed, not thrown: no author, nothing signed', async () => {
+    for (const junk of [
+      Buffer.alloc(0),
+      Buffer.from('\r\n\r\n'),
+      Buffer.from([0, 255, 13, 10, 0x80, 0x81]),
+      Buffer.from('no header at all'),
+    ]) {
+      const { report } = await analyze({ message: junk });
+      assert.equal(report.fromDomain, null);
+      assert.deepEqual(report.dkim, []);
+      assert.equal(report.spf.result, 'pass', 'SPF depends on the envelope only');
+      assert.ok(codes(report).includes('message.from.invalid'));
+      assert.ok(codes(report).includes('message.dkim.missing'));
+    }
+  });
+
   it('an ARC chain that validates, and one broken after sealing', async () => {
     const signed = await sign(message('a@esp.example'), 'esp.example', 'k1', espKey.pem);
     const sealed = Buffer.concat([

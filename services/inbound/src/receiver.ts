@@ -197,7 +197,8 @@ export function createReceiver(options: ReceiverOptions, handlers: ReceiverHandl
         const message: ReceivedMessage = {
           recipients: session.envelope.rcptTo.flatMap((r) => splitAddress(r.address)?.local ?? []),
           ip: session.remoteAddress,
-          helo: String(session.hostNameAppearsAs || ''),
+          // A host name is at most 255 octets (RFC 1035 2.3.4); anything longer is cut, not kept whole.
+          helo: String(session.hostNameAppearsAs || '').slice(0, 255),
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           tls,
           message: Buffer.concat(chunks, size),

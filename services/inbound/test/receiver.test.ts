@@ -159,6 +159,13 @@ describe('inbound receiver', () => {
     assert.ok(s.errors.some((e) => e.includes('database down')));
   });
 
+  it('refuses a sender address longer than RFC 5321 allows (smtp-server checks the path length)', async () => {
+    const long = `${'a'.repeat(60)}@${['b', 'c', 'd', 'e'].map((c) => c.repeat(60)).join('.')}.example`;
+    assert.ok(long.length > 256);
+    const replies = await dialog(port, ['EHLO c.example', `MAIL FROM:<${long}>`]);
+    assert.match(replies.at(-1) as string, /^501 /);
+  });
+
   it('offers no AUTH and no STARTTLS without a certificate, and announces its size limit', async () => {
     const replies = await dialog(port, ['EHLO c.example']);
     const ehlo = replies.join('\n');

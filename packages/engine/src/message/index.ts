@@ -17,7 +17,7 @@ import { confirmReverse } from '../checks/ptr/index.js';
 import { AuditDns, type DnsClient, failed } from '../dns/audit-dns.js';
 import { InvalidDomainError, normalizeDomain } from '../domain-name.js';
 import { dedupe, finding } from '../findings.js';
-import { reservedRange, sameAddress } from '../net/address.js';
+import { embeddedIpv4, reservedRange, sameAddress } from '../net/address.js';
 import { type Finding, SEVERITY_RANK } from '../types.js';
 import { mailauthResolver } from './resolver.js';
 
@@ -206,8 +206,9 @@ export async function fetchMessage(
   dns: AuditDns,
 ): Promise<MessageEvidence> {
   const allowPrivateTargets = options.allowPrivateTargets ?? false;
-  const ip = input.ip;
-  if (isIP(ip) === 0) throw new TypeError(`${JSON.stringify(ip)} is not an IP address`);
+  if (isIP(input.ip) === 0) throw new TypeError(`${JSON.stringify(input.ip)} is not an IP address`);
+  // A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d: its PTR lives in in-addr.arpa.
+  const ip = embeddedIpv4(input.ip) ?? input.ip;
   const privateRange = allowPrivateTargets ? undefined : reservedRange(ip);
   const ipLists = options.ipBlocklists ?? DEFAULT_IP_BLOCKLISTS;
 
@@ -386,7 +387,7 @@ export function evaluateMessage(e: MessageEvidence, ctx: { domain?: string } = {
     out.push(
       finding(
         'message.dkim.missing',
-        e.fromDomain ?? e.envelope.mailFrom ?? e.envelope.ip,
+        e.fromDomain || e.envelope.mailFrom || e.envelope.ip,
         'The message carries no DKIM signature: only SPF can authenticate it, and forwarding breaks SPF.',
         { fromDomain: e.fromDomain },
       ),

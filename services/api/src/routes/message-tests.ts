@@ -60,8 +60,12 @@ export function messageTestRoutes(ctx: ApiContext): FastifyPluginAsync {
           description:
             'Send any message from a mailbox of the domain to the address: the receiver checks SPF, DKIM, DMARC, ARC and the sending host, stores the results as a message test of the domain (`GET /v1/domains/:domain/message-tests`, webhook `message.received`) and adds the selectors of passing signatures to those its audits check. The domain must be registered.',
           params: DomainParams,
-          body: Type.Optional(TestAddressBody),
+          body: TestAddressBody,
           response: { 201: TestAddressView, ...errorResponses, 501: ErrorBody },
+        },
+        // The body is optional: none at all means the defaults.
+        preValidation: async (req) => {
+          if (req.body === undefined || req.body === null) req.body = {};
         },
       },
       async (req, reply) => {
@@ -70,7 +74,7 @@ export function messageTestRoutes(ctx: ApiContext): FastifyPluginAsync {
         const domain = domainFrom(req.params.domain);
         if (!(await getDomain(ctx.sql, req.tenantId, domain))) throw errors.notFound('domain');
         const now = new Date();
-        const hours = req.body?.validHours ?? 24;
+        const hours = req.body.validHours ?? 24;
         const a = await createTestAddress(
           ctx.sql,
           req.tenantId,
