@@ -3,12 +3,21 @@
  * key create (and revoke), nightly run; against the real Postgres and Redis.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ensureLab, type LabInfo } from '@mailaudit/lab';
+import {
+  certificateFiles,
+  ensureLab,
+  INBOUND_ADDRESS,
+  INBOUND_DOMAIN,
+  INBOUND_HOST,
+  type LabInfo,
+} from '@mailaudit/lab';
 import { authenticate, createSql } from '@mailaudit/store';
 import { SMTPServer } from 'smtp-server';
-import { runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCli } from '../helpers/cli.js';
 import { DATABASE_URL, REDIS_URL } from './setup.js';
 
 let lab: LabInfo;
@@ -101,5 +110,46 @@ describe('service commands', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /nightly run [0-9a-f-]+: 2 audits \(0 failed\), 1 emails sent, 0 failed/);
     assert.deepEqual(delivered, ['noc@example.test']);
+  });
+
+  it('inbound runs as a process of its own, greets over SMTP, and stops on SIGTERM', async () => {
+    const missing = await runCli(['inbound'], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /INBOUND_DOMAIN is required/);
+    const cert = certificateFiles(INBOUND_HOST);
+    const child = spawn(BIN, ['inbound'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        INBOUND_DOMAIN,
+        INBOUND_HOST: INBOUND_ADDRESS,
+        INBOUND_PORT: '0',
+        INBOUND_TLS_CERT: cert.certFile,
+        INBOUND_TLS_KEY: cert.keyFile,
+      },
+    });
+    let stderr = '';
+    const listening = new Promise<number>((resolve, reject) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        const m = /receiving test messages on [\d.]+:(\d+)/.exec(stderr);
+        if (m) resolve(Number(m[1]));
+      });
+      child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
+    });
+    const port = await listening;
+    const greeting = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: INBOUND_ADDRESS, port });
+      socket.once('data', (d) => {
+        socket.end('QUIT\r\n');
+        resolve(String(d));
+      });
+      socket.once('error', reject);
+    });
+    assert.match(greeting, new RegExp(`^220 ${INBOUND_DOMAIN.replaceAll('.', '\\.')} ESMTP`));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
   });
 });
