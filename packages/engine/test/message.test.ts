@@ -125,6 +125,10 @@ describe('message analysis', () => {
     assert.deepEqual(report.dkim, []);
     assert.equal(report.dmarc.result, 'pass');
     assert.deepEqual(codes(report), ['message.dkim.missing']);
+    // A DKIM-Signature with no usable tags is ignored by verifiers: the message counts as unsigned.
+    const garbage = await analyze({ message: Buffer.concat([Buffer.from('DKIM-Signature: garbage\r\n'), message()]) });
+    assert.deepEqual(garbage.report.dkim, []);
+    assert.deepEqual(codes(garbage.report), ['message.dkim.missing']);
   });
 
   it('SPF fail from an address the domain does not list, DMARC passing on DKIM', async () => {

@@ -236,7 +236,9 @@ export async function fetchMessage(
     (fromFields === 1 && domains.length === 1 && domains[0] ? domains[0] : null);
   const parsed = (auth.dkim as { headers?: { parsed: { key: string; line: Buffer }[] } }).headers?.parsed;
 
-  const signatures = (auth.dkim.results ?? []).filter((r) => r.signingDomain);
+  // mailauth answers an unsigned message (or one whose only DKIM-Signature has no usable tags, which
+  // verifiers ignore) with one `none` entry that is no signature.
+  const signatures = (auth.dkim.results ?? []).filter((r) => r.signingDomain || r.status?.result !== 'none');
   const spf = auth.spf || undefined;
   const dmarc = auth.dmarc || undefined;
   const skip = (auth as { dmarcSkipReason?: string }).dmarcSkipReason;
@@ -258,7 +260,7 @@ export async function fetchMessage(
       comment: str(spf?.status?.comment),
     },
     dkim: signatures.map((r) => ({
-      domain: String(r.signingDomain).toLowerCase(),
+      domain: String(r.signingDomain ?? '').toLowerCase(),
       selector: String(r.selector ?? '').toLowerCase(),
       algorithm: str(r.algo),
       canonicalization: str(r.format),
@@ -394,7 +396,7 @@ export function evaluateMessage(e: MessageEvidence, ctx: { domain?: string } = {
     );
   }
   for (const s of e.dkim) {
-    const subject = `${s.selector}._domainkey.${s.domain}`;
+    const subject = s.domain ? `${s.selector}._domainkey.${s.domain}` : 'DKIM-Signature';
     const params = {
       domain: s.domain,
       selector: s.selector,
