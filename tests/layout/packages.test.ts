@@ -26,6 +26,7 @@ const MAY_IMPORT: Record<string, string[]> = {
     '@mailaudit/store',
     '@mailaudit/api',
     '@mailaudit/worker',
+    '@mailaudit/inbound',
   ],
   '@mailaudit/api': [
     '@mailaudit/engine',
@@ -38,6 +39,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   '@mailaudit/worker': [
     '@mailaudit/engine',
     '@mailaudit/render',
+    '@mailaudit/config',
+    '@mailaudit/store',
+    '@mailaudit/queue',
+    '@mailaudit/telemetry',
+  ],
+  '@mailaudit/inbound': [
+    '@mailaudit/engine',
     '@mailaudit/config',
     '@mailaudit/store',
     '@mailaudit/queue',
