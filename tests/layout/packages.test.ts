@@ -16,11 +16,13 @@ const MAY_IMPORT: Record<string, string[]> = {
   '@mailaudit/engine': [],
   '@mailaudit/queue': [],
   '@mailaudit/telemetry': [],
-  '@mailaudit/render': ['@mailaudit/engine'],
+  '@mailaudit/catalog': ['@mailaudit/engine'],
+  '@mailaudit/render': ['@mailaudit/engine', '@mailaudit/catalog'],
   '@mailaudit/config': ['@mailaudit/engine'],
   '@mailaudit/store': ['@mailaudit/engine', '@mailaudit/render'],
   '@mailaudit/cli': [
     '@mailaudit/engine',
+    '@mailaudit/catalog',
     '@mailaudit/render',
     '@mailaudit/config',
     '@mailaudit/store',
@@ -30,6 +32,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   ],
   '@mailaudit/api': [
     '@mailaudit/engine',
+    '@mailaudit/catalog',
     '@mailaudit/render',
     '@mailaudit/config',
     '@mailaudit/store',
@@ -38,6 +41,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   ],
   '@mailaudit/worker': [
     '@mailaudit/engine',
+    '@mailaudit/catalog',
     '@mailaudit/render',
     '@mailaudit/config',
     '@mailaudit/store',
