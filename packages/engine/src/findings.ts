@@ -3,13 +3,14 @@
  * category come from the code table, the message is for people.
  */
 import { CODES, type Code } from './codes.js';
+import type { ParamsOf } from './params.js';
 import type { Finding, FixRecord, Severity } from './types.js';
 
-export function finding(
-  code: Code,
+export function finding<C extends Code>(
+  code: C,
   subject: string,
   message: string,
-  params: Record<string, unknown> = {},
+  params: ParamsOf<C> = {},
   extra: { fix?: FixRecord; severity?: Severity; category?: Finding['category'] } = {},
 ): Finding {
   const info = CODES[code];
@@ -19,7 +20,7 @@ export function finding(
     category: extra.category ?? info.category,
     subject,
     message,
-    params,
+    params: params as Record<string, unknown>,
   };
   if (extra.fix) f.fix = extra.fix;
   return f;

@@ -37,6 +37,7 @@ export {
   type HttpResponse,
 } from './net/http.js';
 export { TrustStore } from './net/trust.js';
+export { CODE_PARAMS, type ParamSpec, type ParamsOf, REASONS, type Reason } from './params.js';
 export { AddressLimiter, ProbeCache } from './probes/limits.js';
 export { SCORING_VERSION } from './scoring.js';
 export * from './types.js';

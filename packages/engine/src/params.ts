@@ -1,0 +1,123 @@
+/**
+ * What each finding code's `params` may hold, and the reasons a code may give: one place for the
+ * engine (the `finding()` builder takes only these names), the message catalogue
+ * (`@mailaudit/catalog` words every code and reason with these params and no others) and its
+ * completeness test. Params are structured values only (names, counts, addresses, codes), never
+ * English text: where a check has something to say about why, it names a reason from `REASONS`,
+ * whose own params come along in the finding's params.
+ */
+import type { Code } from './codes.js';
+
+/** Every reason code with the params its wording may use. */
+export const REASONS = {} as const satisfies Record<string, readonly string[]>;
+
+export type Reason = keyof typeof REASONS;
+
+export interface ParamSpec {
+  /** The param names a finding of this code may carry. */
+  readonly params: readonly string[];
+  /** The reasons (`params.reason`) a finding of this code may give. */
+  readonly reasons?: readonly Reason[];
+}
+
+const p = <const T extends readonly string[]>(...params: T) => ({ params });
+
+export const CODE_PARAMS = {
+  'domain.not_found': p(),
+  'dns.lookup_failed': p('name', 'type', 'types', 'status'),
+  'mx.null': p(),
+  'mx.missing': p(),
+  'mx.implicit': p('addresses'),
+  'mx.host_unresolvable': p('target'),
+  'mx.cname': p('target', 'cname'),
+  'mx.ip_literal': p('target'),
+  'mx.private_address': p('target', 'addresses'),
+  'ptr.missing': p('address', 'host'),
+  'ptr.mismatch': p('address', 'host', 'ptr'),
+  'spf.missing': p(),
+  'spf.multiple': p(),
+  'spf.syntax': p('reason', 'error', 'text'),
+  'spf.lookups.too_many': p('count', 'limit'),
+  'spf.void_lookups.too_many': p('count', 'limit', 'terms'),
+  'spf.include.missing': p('via', 'target'),
+  'spf.include.loop': p('via', 'target'),
+  'spf.all.pass': p('term'),
+  'spf.all.neutral': p('term'),
+  'spf.ptr': p(),
+  'spf.mx.too_many': p('term', 'target', 'limit'),
+  'dmarc.missing': p(),
+  'dmarc.multiple': p(),
+  'dmarc.syntax': p('reason', 'error', 'text'),
+  'dmarc.policy.none': p('policy'),
+  'dmarc.pct.partial': p('pct'),
+  'dmarc.rua.missing': p(),
+  'dmarc.rua.unauthorized': p('address', 'destination', 'policyDomain'),
+  'dmarc.inherited': p('organizationalDomain'),
+  'dkim.missing': p('selectors'),
+  'dkim.key.insecure': p('selector', 'keyType', 'bits'),
+  'dkim.key.short': p('selector', 'keyType', 'bits'),
+  'dkim.revoked': p('selector'),
+  'dkim.testing': p('selector', 'keyType', 'bits'),
+  'dkim.syntax': p('selector', 'reason', 'error'),
+  'dkim.key.not_for_email': p('selector', 'services'),
+  'mta_sts.missing': p(),
+  'mta_sts.record.invalid': p('error', 'records'),
+  'mta_sts.policy.unreachable': p('url', 'error', 'status'),
+  'mta_sts.policy.invalid': p('url', 'error'),
+  'mta_sts.mx_mismatch': p('host', 'mode', 'mx'),
+  'tlsrpt.missing': p(),
+  'tlsrpt.syntax': p('count', 'error', 'text'),
+  'bimi.missing': p(),
+  'bimi.syntax': p('error'),
+  'dnssec.unsigned': p('provenAt'),
+  'dnssec.bogus': p('name', 'type', 'unvalidated'),
+  'dane.tlsa.mismatch': p('host', 'tlsa'),
+  'smtp.unreachable': p('addresses'),
+  'smtp.starttls.missing': p('host', 'address', 'port'),
+  'smtp.ipv6.unreachable': p('host', 'addresses'),
+  'imap.starttls.missing': p('host', 'address', 'port'),
+  'imap.plaintext_auth': p('host', 'address', 'port'),
+  'pop3.stls.missing': p('host', 'address', 'port'),
+  'pop3.plaintext_auth': p('host', 'address', 'port'),
+  'tls.handshake.failed': p('host', 'address', 'port', 'error'),
+  'tls.version.legacy': p('host', 'address', 'port', 'version'),
+  'tls.cert.expired': p('host', 'address', 'port', 'subject', 'issuer', 'validTo', 'names'),
+  'tls.cert.expiring': p('host', 'address', 'port', 'subject', 'issuer', 'validTo', 'names', 'days'),
+  'tls.cert.untrusted': p('host', 'address', 'port', 'subject', 'issuer', 'validTo', 'names'),
+  'tls.cert.name_mismatch': p('host', 'address', 'port', 'subject', 'issuer', 'validTo', 'names'),
+  'transport.unresponsive': p('host', 'address', 'port'),
+  'transport.protocol_error': p('host', 'address', 'port'),
+  // A blocklist's `reason` is the list's own TXT answer, quoted as data, not one of REASONS.
+  'blocklist.ip.listed': p('address', 'zone', 'answer', 'meaning', 'reason'),
+  'blocklist.domain.listed': p('domain', 'zone', 'answer', 'meaning', 'reason'),
+  'blocklist.query.refused': p('zone', 'subject', 'answer'),
+  'message.spf.fail': p('domain', 'identity', 'ip', 'comment'),
+  'message.spf.softfail': p('domain', 'identity', 'ip', 'comment'),
+  'message.spf.neutral': p('domain', 'identity', 'ip', 'comment'),
+  'message.spf.none': p('domain', 'identity', 'ip', 'comment'),
+  'message.spf.permerror': p('domain', 'identity', 'ip', 'comment'),
+  'message.dkim.missing': p('fromDomain'),
+  'message.dkim.body_hash': p('domain', 'selector', 'algorithm', 'result', 'comment'),
+  'message.dkim.key_missing': p('domain', 'selector', 'algorithm', 'result', 'comment'),
+  'message.dkim.key_weak': p('domain', 'selector', 'algorithm', 'result', 'comment'),
+  'message.dkim.fail': p('domain', 'selector', 'algorithm', 'result', 'comment'),
+  'message.dkim.sha1': p('domain', 'selector', 'algorithm', 'result', 'comment'),
+  'message.dkim.unaligned': p('fromDomain', 'domains'),
+  'message.dmarc.fail': p('policy', 'policyDomain', 'spfAligned', 'dkimAligned'),
+  'message.dmarc.none': p('fromDomain'),
+  'message.from.invalid': p('fromFields', 'addresses'),
+  'message.from.other_domain': p('fromDomain', 'domain'),
+  'message.arc.fail': p('instance', 'comment'),
+  'message.tls.none': p('ip'),
+  'message.tls.legacy': p('ip', 'version', 'cipher'),
+  'message.iprev.missing': p('ip'),
+  'message.iprev.mismatch': p('ip', 'ptr'),
+  'message.helo.mismatch': p('helo', 'ip', 'addresses', 'comment'),
+  'message.blocklist.listed': p('zone', 'address', 'answer'),
+  'message.blocklist.refused': p('zone', 'address', 'answer'),
+} as const satisfies { readonly [C in Code]: ParamSpec };
+
+export type ParamName<C extends Code> = (typeof CODE_PARAMS)[C]['params'][number];
+
+/** The params a finding of code `C` may carry (all optional: a check leaves out what it lacks). */
+export type ParamsOf<C extends Code> = { [K in ParamName<C>]?: unknown };
