@@ -10,6 +10,7 @@ import { ConfigError, DEFAULT_AUDIT_TIMEOUT_MS } from '@mailaudit/config';
 import {
   type AuditOptions,
   auditDomain,
+  DnsCache,
   InvalidDomainError,
   normalizeDomain,
   parseServer,
@@ -102,6 +103,8 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
   }
 
   const resolver = new Resolver({ servers });
+  // One cache for every audit of the run: names the domains share are asked once.
+  const dns = new DnsCache(resolver);
   const trust = new TrustStore(flags.caFile);
   const color = !flags.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
   const progress = names.length > 1 && io.stderr.isTTY === true;
@@ -129,7 +132,7 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
       const i = next++;
       if (i >= names.length) return;
       try {
-        results[i] = await auditDomain(names[i] as string, options, { dns: resolver, now: () => new Date(), trust });
+        results[i] = await auditDomain(names[i] as string, options, { dns, now: () => new Date(), trust });
       } catch (err) {
         results[i] = err instanceof Error ? err : new Error(String(err));
       }

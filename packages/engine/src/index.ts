@@ -6,6 +6,7 @@ export { type CheckHostInput, type CheckHostResult, checkHost, type SpfResult } 
 export { parseSpf } from './checks/spf/parse.js';
 export { CODES, type Code } from './codes.js';
 export { AuditDns, type DnsClient, failed } from './dns/audit-dns.js';
+export { DnsCache, type DnsCacheOptions, type DnsCacheStats } from './dns/cache.js';
 export type { RecordOf, RRType } from './dns/records.js';
 export { type DnsAnswer, type DnsStatus, parseServer, Resolver, type ResolverOptions } from './dns/resolver.js';
 export { InvalidDomainError, normalizeDomain } from './domain-name.js';

@@ -8,6 +8,7 @@ import { type Config, ConfigError } from '@mailaudit/config';
 import {
   AddressLimiter,
   type AuditDeps,
+  DnsCache,
   type DnsClient,
   GuardedHttpClient,
   type HttpClient,
@@ -61,7 +62,8 @@ export function createWorkerContext(
     given?.http ??
     new GuardedHttpClient({ trust, ...(given?.connector ? { connector: given.connector } : {}) });
   const auditDeps: AuditDeps = given ?? {
-    dns: resolver,
+    // One cache for every audit of the process: names a tenant's domains share are asked once.
+    dns: new DnsCache(resolver),
     now: () => new Date(),
     trust,
     http,

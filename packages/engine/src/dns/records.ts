@@ -1,8 +1,7 @@
 /**
- * Record types the checks ask for and their decoded forms. dns2 decodes most; TLSA (RFC 6698
- * 2.1) and DS (RFC 4034 5.1) arrive as raw RDATA and are decoded here.
+ * Record types the checks ask for and their decoded forms (wire.ts decodes them: names in lower
+ * case without the trailing dot, TLSA (RFC 6698 2.1) and DS (RFC 4034 5.1) data in hex).
  */
-import type { Packet } from 'dns2';
 
 export const TYPE_CODES = {
   A: 1,
@@ -71,72 +70,3 @@ export interface RecordTypes {
 }
 
 export type RecordOf<T extends RRType> = RecordTypes[T];
-
-const name = (v: unknown): string =>
-  String(v ?? '')
-    .replace(/\.$/, '')
-    .toLowerCase();
-
-function raw(r: Packet['answers'][number]): Buffer {
-  const data = (r as unknown as { data: unknown }).data;
-  return Buffer.isBuffer(data) ? data : Buffer.alloc(0);
-}
-
-function decodeOne(type: RRType, r: Packet['answers'][number]): unknown {
-  const a = r as unknown as Record<string, unknown>;
-  switch (type) {
-    case 'A':
-    case 'AAAA':
-      return String(a.address);
-    case 'CNAME':
-    case 'PTR':
-      return name(a.domain);
-    case 'NS':
-      return name(a.ns);
-    case 'MX':
-      return { preference: Number(a.priority), exchange: name(a.exchange) } satisfies MxRecord;
-    case 'TXT': {
-      const strings = ([] as unknown[]).concat(a.data ?? []).map(String);
-      return { strings, text: strings.join('') } satisfies TxtRecord;
-    }
-    case 'SRV':
-      return {
-        priority: Number(a.priority),
-        weight: Number(a.weight),
-        port: Number(a.port),
-        target: name(a.target),
-      } satisfies SrvRecord;
-    case 'SOA':
-      return {
-        primary: name(a.primary),
-        admin: name(a.admin),
-        serial: Number(a.serial),
-        minimum: Number(a.minimum),
-      } satisfies SoaRecord;
-    case 'TLSA': {
-      const b = raw(r);
-      if (b.length < 3) return undefined;
-      return {
-        usage: b[0] as number,
-        selector: b[1] as number,
-        matchingType: b[2] as number,
-        data: b.subarray(3).toString('hex'),
-      } satisfies TlsaRecord;
-    }
-    case 'DS': {
-      const b = raw(r);
-      if (b.length < 4) return undefined;
-      return {
-        keyTag: b.readUInt16BE(0),
-        algorithm: b[2] as number,
-        digestType: b[3] as number,
-        digest: b.subarray(4).toString('hex'),
-      } satisfies DsRecord;
-    }
-  }
-}
-
-/** Decodes answers of one type; records too short to be valid are dropped. */
-export function decodeRecords<T extends RRType>(type: T, rs: Packet['answers']): RecordOf<T>[] {
-  return rs.map((r) => decodeOne(type, r)).filter((x) => x !== undefined) as RecordOf<T>[];
-}

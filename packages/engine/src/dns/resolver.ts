@@ -2,16 +2,18 @@
  * A stub resolver built for audits: it asks recursive resolvers with EDNS0 (RFC 6891) and the DO
  * bit, reads the AD bit (RFC 4035 3.2.3), retries over TCP when an answer is truncated
  * (RFC 7766), has per-attempt timeouts and retries across servers, and keeps many queries in
- * flight over a few UDP sockets with random IDs and random source ports (RFC 5452).
+ * flight over a few connected UDP sockets per server with random IDs and random source ports
+ * (RFC 5452).
  *
- * dns2 does the packet encoding and decoding; its clients are not used because they cannot send
- * EDNS with DO, have no timeout over TCP and open a socket per query.
+ * wire.ts encodes the queries and decodes only what the checks read of the answers; dns2's
+ * clients are not used because they cannot send EDNS with DO, have no timeout over TCP and open a
+ * socket per query. Connected sockets: the kernel drops datagrams from any other address and port,
+ * and a send looks up no route.
  */
-import { randomInt } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP, connect as tcpConnect } from 'node:net';
-import { Packet } from 'dns2';
-import { decodeRecords, type RecordOf, type RRType, TYPE_CODES } from './records.js';
+import { type RecordOf, type RRType, TYPE_CODES } from './records.js';
+import { CNAME, decodeAnswer, encodeQuery, randomId, type WireAnswer, WireError } from './wire.js';
 
 /**
  * How a lookup ended. `ok`, `nodata` and `nxdomain` are answers; the others mean "could not look"
@@ -32,6 +34,11 @@ export interface DnsAnswer<T extends RRType = RRType> {
   rcode: number;
   /** Why the lookup failed, for people. */
   detail?: string;
+  /**
+   * Seconds the answer may be reused: the smallest TTL of the records read (CNAMEs included), or
+   * for NXDOMAIN and NODATA the SOA's negative TTL (RFC 2308 5); absent: not to be reused.
+   */
+  ttl?: number;
 }
 
 export interface QueryOptions {
@@ -76,8 +83,8 @@ interface Pending {
   name: string;
   qtype: number;
   server: Server;
-  /** The parsed answer, or the decoding error of a malformed one. */
-  resolve: (answer: Packet | Error) => void;
+  /** The decoded answer, or the decoding error of a malformed one. */
+  resolve: (answer: WireAnswer | Error) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -108,8 +115,15 @@ export function parseServer(text: string): Server {
   return { host, port, family: family as 4 | 6 };
 }
 
-function sameName(a: string, b: string): boolean {
-  return a.toLowerCase().replace(/\.$/, '') === b.toLowerCase().replace(/\.$/, '');
+const bare = (name: string): string => (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
+
+/** The connected UDP sockets of one server, and the queries in flight on each. */
+interface Conn {
+  socket: UdpSocket;
+  pending: Map<number, Pending>;
+  /** Settled once the socket is connected; `connected` says so without waiting. */
+  ready: Promise<void>;
+  connected: boolean;
 }
 
 export class Resolver {
@@ -118,7 +132,7 @@ export class Resolver {
   private readonly timeoutMs: number;
   private readonly attempts: number;
   private readonly maxTcpBytes: number;
-  private readonly pool: { socket: UdpSocket; family: 4 | 6; pending: Map<number, Pending> }[] = [];
+  private readonly pools = new Map<Server, Conn[]>();
   private readonly poolSize: number;
   private next = 0;
   private closed = false;
@@ -136,12 +150,12 @@ export class Resolver {
     this.maxInFlight = opts.maxInFlight ?? 256;
   }
 
-  private async slot(): Promise<void> {
+  private slot(): Promise<void> | undefined {
     if (this.inFlight < this.maxInFlight) {
       this.inFlight++;
-      return;
+      return undefined;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   private release(): void {
@@ -153,7 +167,8 @@ export class Resolver {
   /** One question; never throws for DNS trouble: the status says what happened. */
   async query<T extends RRType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
     this.stats.queries++;
-    await this.slot();
+    const wait = this.slot();
+    if (wait) await wait;
     try {
       return await this.attempt(name, type, opts);
     } finally {
@@ -162,7 +177,7 @@ export class Resolver {
   }
 
   private async attempt<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
-    const qname = name.replace(/\.$/, '') || '.';
+    const qname = bare(name) || '.';
     // How the last attempt failed: a timeout, or another error (the detail is for people only).
     let last: { status: 'timeout' | 'error'; detail: string } = { status: 'timeout', detail: 'no answer' };
     for (let attempt = 0; attempt < this.attempts; attempt++) {
@@ -170,19 +185,19 @@ export class Resolver {
       try {
         const udpAnswer = await this.udp(server, qname, type, opts);
         if (udpAnswer instanceof Error) throw udpAnswer;
-        let packet = udpAnswer;
-        if (packet.header.tc) {
+        let answer = udpAnswer;
+        if (answer.tc) {
           this.stats.tcpQueries++;
-          packet = Packet.parse(await this.tcp(server, qname, type, opts));
+          answer = await this.tcp(server, qname, type, opts);
         }
-        return this.interpret(qname, type, packet);
+        return this.interpret(qname, type, answer);
       } catch (err) {
         if (err instanceof DnsTimeout) {
           this.stats.timeouts++;
           last = { status: 'timeout', detail: `no answer from ${server.host} within ${this.timeoutMs} ms` };
           continue;
         }
-        if (err instanceof Packet.DecodeError) {
+        if (err instanceof WireError) {
           this.stats.malformed++;
           last = { status: 'error', detail: `malformed answer from ${server.host}: ${err.message}` };
           continue;
@@ -202,30 +217,40 @@ export class Resolver {
     };
   }
 
-  private interpret<T extends RRType>(name: string, type: T, packet: Packet): DnsAnswer<T> {
-    const rcode = packet.header.rcode;
-    const ad = (packet.header as unknown as { ad: number }).ad === 1;
-    const base = { name, type, ad, rcode, cnames: [] as string[], records: [] as RecordOf<T>[] };
-    if (packet.errors.some((e) => !e.recovered)) {
-      this.stats.malformed++;
-      return { ...base, status: 'error', detail: `malformed answer: ${packet.errors[0]?.message}` };
-    }
+  private interpret<T extends RRType>(name: string, type: T, answer: WireAnswer): DnsAnswer<T> {
+    const { rcode, ad } = answer;
+    const cnames: string[] = [];
+    const records: RecordOf<T>[] = [];
+    let ttl = Number.POSITIVE_INFINITY;
+    const rrs = answer.records;
     // Follow the CNAME chain inside the answer section (RFC 1034 3.6.2), bounded.
-    let owner = name;
-    for (let i = 0; i < 16; i++) {
-      const cname = packet.answers.find((r) => r.type === TYPE_CODES.CNAME && sameName(r.name, owner));
-      if (!cname || type === 'CNAME') break;
-      owner = String((cname as unknown as { domain: string }).domain).replace(/\.$/, '');
-      base.cnames.push(owner);
+    let owner = name === '.' ? '' : name.toLowerCase();
+    if (type !== 'CNAME') {
+      for (let i = 0; i < 16; i++) {
+        const cname = rrs.find((r) => r.type === CNAME && r.owner === owner);
+        if (!cname) break;
+        owner = cname.value as string;
+        cnames.push(owner);
+        if (cname.ttl < ttl) ttl = cname.ttl;
+      }
     }
     const code = TYPE_CODES[type];
-    const matching = packet.answers.filter((r) => r.type === code && sameName(r.name, owner));
-    base.records = decodeRecords(type, matching);
+    for (const r of rrs) {
+      if (r.type !== code || r.owner !== owner) continue;
+      records.push(r.value as RecordOf<T>);
+      if (r.ttl < ttl) ttl = r.ttl;
+    }
+    const base = { name, type, ad, rcode, cnames, records };
     switch (rcode) {
       case 0:
-        return { ...base, status: base.records.length > 0 ? 'ok' : 'nodata' };
+        if (records.length > 0) return { ...base, status: 'ok', ttl };
+        return answer.negativeTtl === undefined
+          ? { ...base, status: 'nodata' }
+          : { ...base, status: 'nodata', ttl: Math.min(ttl, answer.negativeTtl) };
       case 3:
-        return { ...base, status: 'nxdomain' };
+        return answer.negativeTtl === undefined
+          ? { ...base, status: 'nxdomain' }
+          : { ...base, status: 'nxdomain', ttl: Math.min(ttl, answer.negativeTtl) };
       case 2:
         return { ...base, status: 'servfail', detail: 'the resolver answered SERVFAIL' };
       case 5:
@@ -235,29 +260,32 @@ export class Resolver {
     }
   }
 
-  private encode(id: number, name: string, type: RRType, opts: QueryOptions): Buffer {
-    const packet = new Packet();
-    packet.header.id = id;
-    packet.header.rd = 1;
-    (packet.header as unknown as { cd: number }).cd = opts.cd ? 1 : 0;
-    packet.questions.push({ name, type: TYPE_CODES[type], class: Packet.CLASS.IN } as Packet['questions'][number]);
-    packet.additionals.push(Packet.Resource.EDNS([], { doFlag: true, udpPayloadSize: 1232 }));
-    return packet.toBuffer();
-  }
-
-  private socketFor(family: 4 | 6) {
-    const mine = this.pool.filter((s) => s.family === family);
-    if (mine.length < this.poolSize) {
-      const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
-      const entry = { socket, family, pending: new Map<number, Pending>() };
+  /** A connected socket to `server`, round robin over its pool (opened on first use). */
+  private conn(server: Server): Conn {
+    let pool = this.pools.get(server);
+    if (!pool) {
+      pool = [];
+      this.pools.set(server, pool);
+    }
+    if (pool.length < this.poolSize) {
+      const socket = createSocket(server.family === 4 ? 'udp4' : 'udp6');
+      const entry: Conn = { socket, pending: new Map(), ready: Promise.resolve(), connected: false };
+      entry.ready = new Promise<void>((resolve) => {
+        socket.connect(server.port, server.host, () => {
+          entry.connected = true;
+          resolve();
+        });
+        // A connect that fails leaves the socket unusable: its queries fail as errors.
+        socket.once('error', () => resolve());
+      });
       socket.on('message', (msg, rinfo) => this.onMessage(entry.pending, msg, rinfo.address, rinfo.port));
       socket.on('error', () => {});
       socket.unref();
-      this.pool.push(entry);
+      pool.push(entry);
       return entry;
     }
-    this.next = (this.next + 1) % mine.length;
-    return mine[this.next] as (typeof mine)[number];
+    this.next = (this.next + 1) % pool.length;
+    return pool[this.next] as Conn;
   }
 
   private onMessage(pending: Map<number, Pending>, msg: Buffer, address: string, port: number): void {
@@ -266,13 +294,12 @@ export class Resolver {
     // Only the server asked may answer (RFC 5452 section 9.1); anything else is dropped.
     if (!p || p.server.host !== address || p.server.port !== port) return;
     if ((msg[2] as number) >> 7 !== 1) return;
-    // Parsed once, here: the question must be ours; a malformed answer to our ID from our server
+    // Decoded once, here: the question must be ours; a malformed answer to our ID from our server
     // is handed over as its error, to be reported as such.
-    let answer: Packet | Error;
+    let answer: WireAnswer | Error;
     try {
-      answer = Packet.parse(msg);
-      const q = answer.questions[0];
-      if (q && (!sameName(q.name, p.name) || q.type !== p.qtype)) return;
+      answer = decodeAnswer(msg, p.qtype);
+      if (answer.qname !== undefined && (answer.qname !== p.name || answer.qtype !== p.qtype)) return;
     } catch (err) {
       answer = err as Error;
     }
@@ -281,20 +308,25 @@ export class Resolver {
     p.resolve(answer);
   }
 
-  private udp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<Packet | Error> {
-    if (this.closed) return Promise.reject(new Error('resolver closed'));
-    const entry = this.socketFor(server.family);
-    let id = randomInt(0, 0x10000);
-    while (entry.pending.has(id)) id = randomInt(0, 0x10000);
-    const buf = this.encode(id, name, type, opts);
-    return new Promise<Packet | Error>((resolve, reject) => {
+  private async udp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<WireAnswer | Error> {
+    if (this.closed) throw new Error('resolver closed');
+    const entry = this.conn(server);
+    if (!entry.connected) await entry.ready;
+    if (!entry.connected) throw new Error(`cannot reach ${server.host} port ${server.port} over UDP`);
+    if (this.closed) throw new Error('resolver closed');
+    let id = randomId();
+    while (entry.pending.has(id)) id = randomId();
+    const qtype = TYPE_CODES[type];
+    const buf = encodeQuery(id, name === '.' ? '' : name, qtype, !!opts.cd);
+    const qname = name === '.' ? '' : name.toLowerCase();
+    return new Promise<WireAnswer | Error>((resolve, reject) => {
       const timer = setTimeout(() => {
         entry.pending.delete(id);
         reject(new DnsTimeout());
       }, this.timeoutMs);
-      entry.pending.set(id, { id, name, qtype: TYPE_CODES[type], server, resolve, reject, timer });
+      entry.pending.set(id, { id, name: qname, qtype, server, resolve, reject, timer });
       this.stats.udpSent++;
-      entry.socket.send(buf, server.port, server.host, (err) => {
+      entry.socket.send(buf, (err) => {
         if (err) {
           entry.pending.delete(id);
           clearTimeout(timer);
@@ -304,18 +336,22 @@ export class Resolver {
     });
   }
 
-  private tcp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<Buffer> {
-    const id = randomInt(0, 0x10000);
-    const query = this.encode(id, name, type, opts);
-    return new Promise<Buffer>((resolve, reject) => {
+  private tcp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<WireAnswer> {
+    const id = randomId();
+    const qtype = TYPE_CODES[type];
+    const query = encodeQuery(id, name === '.' ? '' : name, qtype, !!opts.cd);
+    return new Promise<WireAnswer>((resolve, reject) => {
       const socket = tcpConnect({ host: server.host, port: server.port });
       const chunks: Buffer[] = [];
       let size = 0;
-      const done = (err: Error | null, msg?: Buffer) => {
+      let settled = false;
+      const done = (err: Error | null, answer?: WireAnswer) => {
         clearTimeout(timer);
         socket.destroy();
+        if (settled) return;
+        settled = true;
         if (err) reject(err);
-        else resolve(msg as Buffer);
+        else resolve(answer as WireAnswer);
       };
       const timer = setTimeout(() => done(new DnsTimeout()), this.timeoutMs);
       socket.on('connect', () => {
@@ -333,7 +369,11 @@ export class Resolver {
         if (all.length >= want + 2) {
           const msg = all.subarray(2, 2 + want);
           if (msg.length >= 2 && msg.readUInt16BE(0) !== id) return done(new Error('TCP answer with a wrong ID'));
-          done(null, msg);
+          try {
+            done(null, decodeAnswer(msg, qtype));
+          } catch (err) {
+            done(err as Error);
+          }
         }
       });
       socket.on('error', (err) => done(err));
@@ -343,13 +383,15 @@ export class Resolver {
 
   close(): void {
     this.closed = true;
-    for (const s of this.pool) {
-      for (const p of s.pending.values()) {
-        clearTimeout(p.timer);
-        p.reject(new Error('resolver closed'));
+    for (const pool of this.pools.values()) {
+      for (const c of pool) {
+        for (const p of c.pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(new Error('resolver closed'));
+        }
+        c.socket.close();
       }
-      s.socket.close();
     }
-    this.pool.length = 0;
+    this.pools.clear();
   }
 }

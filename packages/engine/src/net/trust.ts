@@ -10,9 +10,24 @@ import { createSecureContext, rootCertificates, type SecureContext } from 'node:
 
 /** Trust anchors: Node's bundled roots, the system bundle when present, and the --ca-file. */
 export class TrustStore {
-  readonly anchors: X509Certificate[];
   readonly pems: string[];
   private context: SecureContext | undefined;
+  private parsed: X509Certificate[] | undefined;
+
+  /**
+   * The anchors as certificates, parsed on first use: parsing the system's bundle costs tens of
+   * milliseconds of CPU that an audit without probes (or a process that never probes) never needs.
+   */
+  get anchors(): X509Certificate[] {
+    this.parsed ??= this.pems.flatMap((p) => {
+      try {
+        return [new X509Certificate(p)];
+      } catch {
+        return [];
+      }
+    });
+    return this.parsed;
+  }
 
   /** A TLS context trusting these anchors, built once (for fetches that verify in the handshake). */
   get secureContext(): SecureContext {
@@ -34,13 +49,6 @@ export class TrustStore {
       pems.push(...(text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []));
     }
     this.pems = [...new Set(pems)];
-    this.anchors = this.pems.flatMap((p) => {
-      try {
-        return [new X509Certificate(p)];
-      } catch {
-        return [];
-      }
-    });
   }
 
   /** Whether a served chain (leaf first) leads to an anchor: each certificate signed by the next, the last by an anchor (or an anchor itself). */

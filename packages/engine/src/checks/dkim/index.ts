@@ -104,20 +104,43 @@ export function parseDkimKey(selector: string, name: string, text: string): Dkim
   const b64 = p.replace(/\s+/g, '');
   if (b64 === '') return { ...info, revoked: true };
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) return { ...info, error: 'p= is not base64' };
+  const loaded = loadKey(k, b64);
+  return 'error' in loaded ? { ...info, error: loaded.error } : { ...info, bits: loaded.bits };
+}
+
+/**
+ * Keys loaded so far, by type and base64 text: a hosting provider signs many domains with one
+ * key, and loading an RSA key is the costliest step of the audit's DNS part. Bounded: emptied when
+ * full. The result depends on the text alone, so it can be shared by every audit of the process.
+ */
+const loadedKeys = new Map<string, { bits: number } | { error: string }>();
+const MAX_LOADED_KEYS = 10_000;
+
+function loadKey(k: 'rsa' | 'ed25519', b64: string): { bits: number } | { error: string } {
+  const id = `${k}:${b64}`;
+  const known = loadedKeys.get(id);
+  if (known) return known;
+  const result = decodeKey(k, b64);
+  if (loadedKeys.size >= MAX_LOADED_KEYS) loadedKeys.clear();
+  loadedKeys.set(id, result);
+  return result;
+}
+
+function decodeKey(k: 'rsa' | 'ed25519', b64: string): { bits: number } | { error: string } {
   const der = Buffer.from(b64, 'base64');
   if (k === 'rsa') {
     for (const type of ['spki', 'pkcs1'] as const) {
       try {
         const key = createPublicKey({ key: der, format: 'der', type });
-        if (key.asymmetricKeyType !== 'rsa') return { ...info, error: `k=rsa but the key is ${key.asymmetricKeyType}` };
-        return { ...info, bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+        if (key.asymmetricKeyType !== 'rsa') return { error: `k=rsa but the key is ${key.asymmetricKeyType}` };
+        return { bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
       } catch {}
     }
-    return { ...info, error: 'p= does not hold an RSA public key' };
+    return { error: 'p= does not hold an RSA public key' };
   }
   // k=ed25519 (RFC 8463 4.2): the raw 32-byte public key.
-  if (der.length !== 32) return { ...info, error: `an Ed25519 key is 32 bytes, not ${der.length}` };
-  return { ...info, bits: 256 };
+  if (der.length !== 32) return { error: `an Ed25519 key is 32 bytes, not ${der.length}` };
+  return { bits: 256 };
 }
 
 export async function fetchDkim(dns: DnsClient, domain: string, selectors: readonly string[]): Promise<DkimInput> {
