@@ -14,6 +14,7 @@ import {
   type RecordOf,
   type RRType,
 } from '../src/index.js';
+import { reservedRange, tunnelledIpv4 } from '../src/net/address.js';
 import { guardedConnect } from '../src/net/connect.js';
 import { mx, stubDns, txt } from './helpers/stub-dns.js';
 
@@ -46,6 +47,16 @@ const RESERVED = [
   ['fe80::1', 'IPv6 link-local'],
   ['::ffff:127.0.0.1', 'IPv4-mapped loopback'],
   ['::ffff:10.0.0.1', 'IPv4-mapped private'],
+  ['64:ff9b::7f00:1', 'NAT64 of 127.0.0.1'],
+  ['64:ff9b::a9fe:a9fe', 'NAT64 of 169.254.169.254'],
+  ['64:ff9b::c0a8:101', 'NAT64 of 192.168.1.1'],
+  ['64:ff9b:1:7f00:0:100::', 'local-use NAT64 (/48) of 127.0.0.1'],
+  ['64:ff9b:1::808:808', 'local-use NAT64, public IPv4 inside'],
+  ['2002:7f00:1::1', '6to4 of 127.0.0.1'],
+  ['2002:a00:1::25', '6to4 of 10.0.0.1'],
+  ['2002:808:808::1', '6to4, public IPv4 inside'],
+  ['2001:0:4136:e378:8000:63bf:80ff:fffe', 'Teredo, client 127.0.0.1'],
+  ['2001:0:7f00:1::1', 'Teredo, server 127.0.0.1'],
 ] as const;
 
 function domainWithMxAt(address: string) {
@@ -78,6 +89,23 @@ describe('private-address guard', () => {
     });
   }
 
+  it('flags an implicit MX (no MX, an A at loopback) as mx.private_address, and connects to nothing', async () => {
+    const connector = recorder();
+    const dns = stubDns({ 'example.com': { A: ['127.0.0.1'], TXT: txt('v=spf1 a -all') } });
+    const r = await auditDomain('example.com', options, { dns, now: () => new Date(), connector, probeCache: null });
+    assert.deepEqual(connector.asked, []);
+    assert.ok(r.findings.some((f) => f.code === 'mx.implicit'));
+    const flagged = r.findings.find((f) => f.code === 'mx.private_address');
+    assert.equal(flagged?.subject, 'example.com');
+    assert.deepEqual(flagged?.params.addresses, ['127.0.0.1']);
+    const allowed = await auditDomain(
+      'example.com',
+      { ...options, allowPrivateTargets: true },
+      { dns, now: () => new Date(), connector, probeCache: null },
+    );
+    assert.ok(!allowed.findings.some((f) => f.code === 'mx.private_address'));
+  });
+
   it('connects to the same address with --allow-private-targets', async () => {
     const connector = recorder();
     await auditDomain(
@@ -109,6 +137,34 @@ describe('private-address guard', () => {
       connector.asked.every((a) => a.startsWith('203.0.114.25:')),
       connector.asked.join(', '),
     );
+  });
+});
+
+describe('addresses that carry an IPv4 address (RFC 6052, RFC 3056, RFC 4380)', () => {
+  it('finds the IPv4 address inside NAT64, local-use NAT64, 6to4 and Teredo addresses', () => {
+    assert.deepEqual(tunnelledIpv4('64:ff9b::7f00:1'), { form: 'NAT64', ipv4: ['127.0.0.1'] });
+    assert.deepEqual(tunnelledIpv4('64:ff9b::127.0.0.1'), { form: 'NAT64', ipv4: ['127.0.0.1'] });
+    assert.deepEqual(tunnelledIpv4('64:ff9b:1:c0a8:1:100::'), { form: 'local-use NAT64', ipv4: ['192.168.1.1'] });
+    assert.deepEqual(tunnelledIpv4('2002:c0a8:101::1'), { form: '6to4', ipv4: ['192.168.1.1'] });
+    // RFC 4380 4's example: server 65.54.227.120, client 192.0.2.45 (its complement 3fff:fdd2).
+    assert.deepEqual(tunnelledIpv4('2001:0:4136:e378:8000:63bf:3fff:fdd2'), {
+      form: 'Teredo',
+      ipv4: ['65.54.227.120', '192.0.2.45'],
+    });
+    assert.equal(tunnelledIpv4('2a00:1450::1'), undefined);
+  });
+
+  it('judges a NAT64 address by the IPv4 address it carries', () => {
+    assert.match(reservedRange('64:ff9b::7f00:1') ?? '', /NAT64 of 127\.0\.0\.1 \(loopback\)/);
+    assert.match(reservedRange('64:ff9b::a00:1') ?? '', /NAT64 of 10\.0\.0\.1/);
+    assert.match(reservedRange('64:ff9b::6440:1') ?? '', /CGNAT/);
+    // The well-known prefix in front of a public address is a public address (RFC 6052 3.1).
+    assert.equal(reservedRange('64:ff9b::808:808'), undefined);
+    // The local-use prefix, 6to4 and Teredo are refused whatever they carry.
+    assert.ok(reservedRange('64:ff9b:1::808:808'));
+    assert.ok(reservedRange('2002:808:808::1'));
+    assert.ok(reservedRange('2001:0:808:808::1'));
+    assert.match(reservedRange('2002:7f00:1::1') ?? '', /6to4 of 127\.0\.0\.1/);
   });
 });
 

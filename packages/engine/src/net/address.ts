@@ -25,6 +25,7 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['::1', 128, 'ipv6', 'loopback'],
   ['64:ff9b:1::', 48, 'ipv6', 'local-use NAT64'],
   ['100::', 64, 'ipv6', 'discard-only'],
+  ['2001::', 32, 'ipv6', 'Teredo'],
   ['2001::', 23, 'ipv6', 'IETF protocol assignments'],
   ['2001:db8::', 32, 'ipv6', 'documentation'],
   ['2002::', 16, 'ipv6', '6to4'],
@@ -56,15 +57,51 @@ export function embeddedIpv4(address: string): string | undefined {
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
+const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address an IPv6 address of a translation or tunnel range carries, and which form:
+ * NAT64 well-known prefix `64:ff9b::/96` and local-use `64:ff9b:1::/48` (RFC 6052 2.2, RFC 8215;
+ * in a /48 prefix the IPv4 address spans bits 48-63 and 72-87, around the zero "u" octet), 6to4
+ * `2002::/16` (RFC 3056 2: bits 16-47) and Teredo `2001::/32` (RFC 4380 4: the server in bits
+ * 32-63, the client as the complement of the last 32 bits).
+ */
+export function tunnelledIpv4(address: string): { form: string; ipv4: string[] } | undefined {
+  if (isIP(address) !== 6) return undefined;
+  const g = expandIpv6(address)
+    .split(':')
+    .map((x) => Number.parseInt(x, 16)) as [number, number, number, number, number, number, number, number];
+  if (g[0] === 0x64 && g[1] === 0xff9b) {
+    if (g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0) return { form: 'NAT64', ipv4: [v4(g[6], g[7])] };
+    if (g[2] === 1) return { form: 'local-use NAT64', ipv4: [v4(g[3], ((g[4] & 255) << 8) | (g[5] >> 8))] };
+    return undefined;
+  }
+  if (g[0] === 0x2002) return { form: '6to4', ipv4: [v4(g[1], g[2])] };
+  if (g[0] === 0x2001 && g[1] === 0) {
+    return { form: 'Teredo', ipv4: [v4(g[2], g[3]), v4(~g[6] & 0xffff, ~g[7] & 0xffff)] };
+  }
+  return undefined;
+}
+
 /** Why `address` is not a public address, or undefined when it is public. */
 export function reservedRange(address: string): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   if (family === 6) {
-    const v4 = embeddedIpv4(address);
-    if (v4) {
-      const inner = reservedRange(v4);
+    const mapped = embeddedIpv4(address);
+    if (mapped) {
+      const inner = reservedRange(mapped);
       return inner ? `IPv4-mapped ${inner}` : undefined;
+    }
+    // An address that carries an IPv4 address reaches that address: a reserved one is refused
+    // whatever the prefix. The well-known NAT64 prefix is otherwise public (RFC 6052 3.1); the
+    // local-use NAT64, 6to4 and Teredo ranges are refused whole (below, RFC 6890 and RFC 7526).
+    const tunnel = tunnelledIpv4(address);
+    if (tunnel) {
+      for (const inner of tunnel.ipv4) {
+        const why = reservedRange(inner);
+        if (why) return `${tunnel.form} of ${inner} (${why})`;
+      }
     }
   }
   const type = family === 4 ? 'ipv4' : 'ipv6';

@@ -126,6 +126,9 @@ export function evaluateMx(input: MxInput): Finding[] {
           { fix: { type: 'MX', name: domain, value: `10 ${domain}.` } },
         ),
       );
+      // The implicit MX is the domain itself (RFC 5321 5.1): its addresses are judged as a target's.
+      const privateOnly = privateAddressFinding(domain, input.implicit.addresses, input.allowPrivateTargets);
+      if (privateOnly) out.push(privateOnly);
     } else if (!input.implicit.failed) {
       out.push(finding('mx.missing', domain, `${domain} has no MX record and no address: it cannot receive mail.`));
     }
@@ -172,23 +175,21 @@ export function evaluateMx(input: MxInput): Finding[] {
         ),
       );
     }
-    if (
-      !input.allowPrivateTargets &&
-      t.addresses.length > 0 &&
-      t.addresses.every((a) => reservedRange(a) !== undefined)
-    ) {
-      out.push(
-        finding(
-          'mx.private_address',
-          t.name,
-          `The MX target ${t.name} resolves only to non-public addresses (${t.addresses.map((a) => `${a}: ${reservedRange(a)}`).join('; ')}): no one on the internet can deliver to it.`,
-          {
-            target: t.name,
-            addresses: t.addresses,
-          },
-        ),
-      );
-    }
+    const privateOnly = privateAddressFinding(t.name, t.addresses, input.allowPrivateTargets);
+    if (privateOnly) out.push(privateOnly);
   }
   return out;
+}
+
+/** `mx.private_address` when every address of a mail host (an MX target, or the implicit MX) is reserved. */
+function privateAddressFinding(host: string, addresses: string[], allowPrivateTargets: boolean): Finding | undefined {
+  if (allowPrivateTargets || addresses.length === 0 || !addresses.every((a) => reservedRange(a) !== undefined)) {
+    return undefined;
+  }
+  return finding(
+    'mx.private_address',
+    host,
+    `The MX target ${host} resolves only to non-public addresses (${addresses.map((a) => `${a}: ${reservedRange(a)}`).join('; ')}): no one on the internet can deliver to it.`,
+    { target: host, addresses },
+  );
 }
