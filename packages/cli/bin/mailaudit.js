@@ -19,4 +19,8 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A command that failed ends even if a library left a timer or a socket behind (a server that could
+// not listen must not linger for its supervisor to think it runs).
+if (code !== 0) setTimeout(() => process.exit(code), 3000).unref();

@@ -26,10 +26,29 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // A Redis that accepts the connection but does not answer does not hang a request either.
+    commandTimeout: 5000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
     lazyConnect: false,
     ...extra,
   });
+}
+
+/**
+ * Whether `err` says Redis is unreachable (ioredis: connection closed, offline queue off, retries
+ * used up, a command timed out, a socket error), rather than that a command was wrong.
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN'].includes(code))
+    return true;
+  // ioredis's own errors carry no code: its MaxRetriesPerRequestError by name, the rest by the
+  // messages it has used since version 4 (the library offers nothing else to tell them apart).
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    /^(Connection is closed\.|Stream isn't writeable|Command timed out|Reached the max retries)/.test(err.message)
+  );
 }
 
 /** A connection for workers: BullMQ's blocking commands need maxRetriesPerRequest null. */

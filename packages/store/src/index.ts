@@ -1,4 +1,13 @@
-export { createSql, type DbOptions, jsonb, ping, type Sql, type Tx } from './db.js';
+export {
+  createSql,
+  type DbOptions,
+  isDatabaseUnavailable,
+  isDataException,
+  jsonb,
+  ping,
+  type Sql,
+  type Tx,
+} from './db.js';
 export { type Applied, ensureSchema, MIGRATIONS_DIR, migrate } from './migrate.js';
 export * from './repos/audits.js';
 export * from './repos/changes.js';

@@ -33,9 +33,12 @@ export function createContext(
   const queue = overrides.queue ?? auditQueue(redis, config.redisPrefix);
   const tasks = overrides.tasks ?? taskQueue(redis, config.redisPrefix);
   const metrics = overrides.metrics ?? new Registry();
+  // Read at most every 15 s, whoever scrapes how often: a flood of /metrics costs the stores nothing more.
   registerClusterGauges(metrics, {
-    auditCounts: () => within(2000, auditCounts(sql)),
-    queueDepth: () => within(2000, queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized')),
+    auditCounts: cachedFor(15_000, () => within(2000, auditCounts(sql))),
+    queueDepth: cachedFor(15_000, () =>
+      within(2000, queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized')),
+    ),
   });
   return {
     config,
@@ -51,5 +54,21 @@ export function createContext(
       redis.disconnect();
       await sql.end({ timeout: 5 });
     },
+  };
+}
+
+/** `read`, called at most once per `ms` (concurrent callers share one call); a failure is not kept. */
+export function cachedFor<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (last && now - last.at < ms) return last.value;
+    const value = read();
+    const entry = { at: now, value };
+    last = entry;
+    value.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return value;
   };
 }

@@ -6,6 +6,7 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { errors } from './errors.js';
+import { isDateTime } from './formats.js';
 
 export interface Cursor<Key> {
   encode(key: Key): string;
@@ -13,7 +14,14 @@ export interface Cursor<Key> {
   decode(cursor: string | undefined): Key | undefined;
 }
 
-export function cursorCodec<S extends TSchema>(schema: S): Cursor<Static<S>> {
+/**
+ * A codec for keys of `schema`; `valid` checks what a pattern cannot (that a timestamp is a real
+ * one Postgres casts), so that a cursor that decodes but does not cast is a 400 too.
+ */
+export function cursorCodec<S extends TSchema>(
+  schema: S,
+  valid: (key: Static<S>) => boolean = () => true,
+): Cursor<Static<S>> {
   return {
     encode: (key) => Buffer.from(JSON.stringify(key)).toString('base64url'),
     decode(cursor) {
@@ -24,7 +32,7 @@ export function cursorCodec<S extends TSchema>(schema: S): Cursor<Static<S>> {
       } catch {
         throw errors.badCursor();
       }
-      if (!Value.Check(schema, key)) throw errors.badCursor();
+      if (!Value.Check(schema, key) || !valid(key)) throw errors.badCursor();
       return key;
     },
   };
@@ -36,6 +44,7 @@ export const byTime = cursorCodec(
     Type.String({ pattern: '^\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d(\\.\\d{1,6})?$' }),
     Type.String({ pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }),
   ]),
+  ([at]) => isDateTime(`${at.replace(' ', 'T')}Z`),
 );
 
 /** By name: the last name of the page. */

@@ -19,7 +19,15 @@ export async function startApi(
 ): Promise<ApiServer & { ctx: ApiContext }> {
   const ctx = createContext(config, overrides);
   const app = await buildApp(ctx);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // A port already taken (EADDRINUSE) ends the process: its connections to Postgres and Redis
+    // are closed, so that nothing keeps it alive and a supervisor sees it fail and restarts it.
+    await app.close().catch(() => {});
+    await ctx.close().catch(() => {});
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {

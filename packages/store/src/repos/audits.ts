@@ -1,6 +1,6 @@
 /** Audits: accepted, queued, run, done or failed. */
 import type { Report } from '@mailaudit/engine';
-import { jsonb, type Tx } from '../db.js';
+import { jsonb, type Sql, type Tx } from '../db.js';
 import { insertReport } from './reports.js';
 
 export type AuditStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -182,4 +182,32 @@ export async function runAudits(
 ): Promise<{ id: string; domain: string; status: string; error: string | null }[]> {
   return sql<{ id: string; domain: string; status: string; error: string | null }[]>`
     select id, domain, status, error from audits where nightly_run_id = ${runId} order by domain`;
+}
+
+/**
+ * Takes back audits that were stored but could not be queued (the API's 503): those still queued
+ * are deleted, with the Idempotency-Key response that named them, in one transaction. Returns how
+ * many were deleted; one a worker already took (through the sweeper) stays.
+ */
+export async function discardQueuedAudits(
+  sql: Sql,
+  tenantId: string,
+  ids: string[],
+  idempotencyKey?: string,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  return sql.begin(async (tx) => {
+    const gone = await tx`
+      delete from audits where tenant_id = ${tenantId} and id in ${tx(ids)} and status = 'queued' returning id`;
+    if (idempotencyKey)
+      await tx`delete from idempotency_keys where tenant_id = ${tenantId} and key = ${idempotencyKey}`;
+    return gone.length;
+  });
+}
+
+/** Audits of a tenant waiting or running: its backlog, for quotas and fair scheduling. */
+export async function tenantBacklog(sql: Tx, tenantId: string): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`
+    select count(*)::int as n from audits where tenant_id = ${tenantId} and status in ('queued', 'running')`;
+  return row?.n ?? 0;
 }

@@ -23,7 +23,8 @@ const plugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => 
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Its own Content-Security-Policy (scripts from /docs only); plugins/security-headers.ts adds the rest.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 };
 

@@ -8,6 +8,7 @@ import { enqueueAudits } from '@mailaudit/queue';
 import {
   type AuditRow,
   createAudits,
+  discardQueuedAudits,
   findIdempotent,
   getAudit,
   getReportByAudit,
@@ -99,10 +100,11 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           domain: a.domain,
           createdAt: a.createdAt.toISOString(),
         });
-        let response: AuditsAccepted;
+        let stored: { rows: AuditRow[]; out: AuditsAccepted };
         try {
-          // The rows and the jobs together: if Redis cannot take the jobs, the rows are rolled back.
-          response = await ctx.sql.begin(async (tx) => {
+          // The rows (and the Idempotency-Key's response) are committed before their jobs are
+          // queued, so that a worker never takes a job whose row it cannot see yet.
+          stored = await ctx.sql.begin(async (tx) => {
             const rows = await createAudits(
               tx,
               req.tenantId,
@@ -115,14 +117,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
               const saved = await saveIdempotent(tx, req.tenantId, idemKey, { requestHash, status: 202, body: out });
               if (!saved) throw errors.conflict('a request with this Idempotency-Key is being processed; retry it');
             }
-            await enqueueAudits(
-              ctx.queue,
-              rows.map((r) => r.id),
-            ).catch((err: Error) => {
-              req.log.warn({ err: err.message }, 'queue unreachable');
-              throw errors.unavailable('the audit queue is unreachable; nothing was queued, retry later');
-            });
-            return out;
+            return { rows, out };
           });
         } catch (err) {
           if ((err as { code?: string }).code === '23505' && idemKey) {
@@ -130,6 +125,25 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           }
           throw err;
         }
+        const ids = stored.rows.map((r) => r.id);
+        const queued = await enqueueAudits(ctx.queue, ids).then(
+          () => true,
+          (err: Error) => {
+            req.log.warn({ err: err.message }, 'queue unreachable');
+            return false;
+          },
+        );
+        if (!queued) {
+          // Taken back, so that the 503 means "nothing was accepted". Should the database be gone
+          // too, the audits stay accepted: the sweeper queues them once Redis is back.
+          const discarded = await discardQueuedAudits(ctx.sql, req.tenantId, ids, idemKey).catch((err: Error) => {
+            req.log.warn({ err: err.message }, 'could not take back the audits that were not queued');
+            return -1;
+          });
+          if (discarded >= 0)
+            throw errors.unavailable('the audit queue is unreachable; nothing was queued, retry later');
+        }
+        const response = stored.out;
         if ('id' in response) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${response.id}`);
         return reply.code(202).send(response);
       },

@@ -27,8 +27,8 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
   const audit = await markRunning(ctx.sql, auditId);
   if (!audit) {
     const existing = await getAudit(ctx.sql, null, auditId);
-    // The API queues the job inside the transaction that stores the audit: the row may not be
-    // committed yet. Retried with backoff; a row that never appears (rolled back) ends the job.
+    // The API and the nights queue a job after its row is committed; a row that is missing was
+    // taken back (its enqueue failed). Retried with backoff, then the job ends as failed.
     if (!existing) throw new Error(`audit ${auditId} not found (yet)`);
     return `audit ${auditId} already ${existing.status}`;
   }

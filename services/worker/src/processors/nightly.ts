@@ -37,8 +37,8 @@ function spread(domain: string, windowMs: number): number {
 }
 
 /**
- * Starts a night: the run, its audits and their jobs in one transaction (if Redis cannot take the
- * jobs, nothing is recorded and the job is retried). Returns the run as started, or undefined when
+ * Starts a night: the run and its audits in one transaction, then their jobs (what Redis cannot
+ * take then, the sweeper queues later). Returns the run as started, or undefined when
  * that night's run was already started by someone else.
  */
 export async function runNightly(
@@ -67,16 +67,21 @@ export async function runNightly(
       run.id,
     );
     await setRunAudits(tx, run.id, audits.length);
-    await enqueueAudits(
-      ctx.audits,
-      audits.map((a) => a.id),
-      (i) => spread(audits[i]?.domain ?? '', windowMs),
-    );
-    return { run, audits: audits.length };
+    return { run, audits };
   });
   if (!started) return undefined;
+  // Queued once committed, so that no job precedes its row. Should Redis refuse them now, the run
+  // and its audits are recorded all the same, and the sweeper queues the audits once Redis is back.
+  const { audits } = started;
+  await enqueueAudits(
+    ctx.audits,
+    audits.map((a) => a.id),
+    (i) => spread(audits[i]?.domain ?? '', windowMs),
+  ).catch((err: Error) =>
+    ctx.log.warn({ runId: started.run.id, err: err.message }, 'night audits not queued; the sweeper will'),
+  );
   // A night without audits has ended already.
-  if (started.audits === 0) await queueNightEnd(ctx.tasks, started.run.id);
+  if (started.audits.length === 0) await queueNightEnd(ctx.tasks, started.run.id);
   return started.run;
 }
 

@@ -1,0 +1,222 @@
+/**
+ * Issue 12's API items against the real Postgres, Redis and lab: values that pass a lax validator
+ * but not Date or Postgres answer 400; a job is queued only after its row is committed; HTML
+ * answers carry the security headers; report-link tokens stay out of the access log; `mailaudit
+ * serve` exits non-zero when its port is taken.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { buildApp, createContext } from '@mailaudit/api';
+import { ensureLab, type LabInfo } from '@mailaudit/lab';
+import { reportLinkToken } from '@mailaudit/render';
+import { pino } from 'pino';
+import { runCli } from '../helpers/cli.js';
+import { createTestService, DATABASE_URL, eventually, REDIS_URL, type TestService } from '../service/setup.js';
+
+let lab: LabInfo;
+let svc: TestService;
+let key: string;
+
+before(async () => {
+  lab = await ensureLab();
+  svc = await createTestService(lab);
+  key = await (await svc.tenant()).key();
+});
+after(() => svc.close());
+
+const get = (url: string, k: string | undefined = key) =>
+  svc.app.inject({ url, headers: k ? { authorization: `Bearer ${k}` } : {} });
+
+describe('values ajv-formats takes but Date or Postgres do not: 400, never 500', () => {
+  const forged = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const cases = [
+    '/v1/audits?since=2024-06-30T23:59:60Z',
+    '/v1/audits?since=0000-01-01T00:00:00Z',
+    '/v1/audits?until=2026-01-01T00:00:00-23:59',
+    '/v1/audits?since=0001-01-01T00:00:00%2B01:00',
+    '/v1/audits?since=2025-02-29T00:00:00Z',
+    `/v1/audits?cursor=${forged(['0000-01-01 00:00:00', '0b6f1b1e-3c1a-4a57-9f7e-2f0d1c4b5a69'])}`,
+    `/v1/audits?cursor=${forged(['2026-13-45 25:61:61', '0b6f1b1e-3c1a-4a57-9f7e-2f0d1c4b5a69'])}`,
+    '/v1/audits/urn:uuid:0b6f1b1e-3c1a-4a57-9f7e-2f0d1c4b5a69',
+    '/v1/audits/%7B0b6f1b1e-3c1a-4a57-9f7e-2f0d1c4b5a69%7D',
+  ];
+  for (const url of cases) {
+    it(`GET ${decodeURIComponent(url)} → 400 with the error shape`, async () => {
+      const r = await get(url);
+      assert.equal(r.statusCode, 400, r.body);
+      const body = r.json();
+      assert.equal(typeof body.error?.code, 'string');
+      assert.equal(typeof body.error?.message, 'string');
+    });
+  }
+
+  it('still takes a real timestamp with an offset', async () => {
+    const r = await get('/v1/audits?since=2026-01-01T00:00:00%2B14:00&until=2026-12-31T23:59:59.999-12:00');
+    assert.equal(r.statusCode, 200, r.body);
+  });
+});
+
+describe('a job never precedes its row', () => {
+  it('queues the jobs only once the audits are committed (seen from another connection)', async () => {
+    const seen: number[] = [];
+    const queue = new Proxy(svc.ctx.queue, {
+      get(target, prop, receiver) {
+        if (prop !== 'addBulk') return Reflect.get(target, prop, receiver);
+        return async (jobs: { data: { auditId: string } }[]) => {
+          const ids = jobs.map((j) => j.data.auditId);
+          // svc.sql is another connection than the API's transaction.
+          const rows = await svc.sql`select id from audits where id in ${svc.sql(ids)}`;
+          seen.push(rows.length - ids.length);
+          return target.addBulk(jobs as never);
+        };
+      },
+    });
+    const ctx = createContext(svc.apiConfig, { sql: svc.sql, queue, redis: svc.ctx.redis, tasks: svc.ctx.tasks });
+    const app = await buildApp(ctx);
+    try {
+      for (const payload of [{ domain: 'good.test' }, { domains: ['good.test', 'nomx.test', 'spf-bad.test'] }]) {
+        const r = await app.inject({
+          method: 'POST',
+          url: '/v1/audits',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(payload),
+        });
+        assert.equal(r.statusCode, 202, r.body);
+      }
+      assert.deepEqual(seen, [0, 0], 'every row was committed when its job was queued');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('takes the rows back when the queue refuses the jobs: 503, nothing stored', async () => {
+    const queue = new Proxy(svc.ctx.queue, {
+      get(target, prop, receiver) {
+        if (prop === 'addBulk') return async () => Promise.reject(new Error('Connection is closed.'));
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const ctx = createContext(svc.apiConfig, { sql: svc.sql, queue, redis: svc.ctx.redis, tasks: svc.ctx.tasks });
+    const app = await buildApp(ctx);
+    try {
+      const count = async () => (await svc.sql<{ n: number }[]>`select count(*)::int as n from audits`)[0]?.n;
+      const before = await count();
+      const r = await app.inject({
+        method: 'POST',
+        url: '/v1/audits',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'refused-1' },
+        payload: JSON.stringify({ domain: 'good.test' }),
+      });
+      assert.equal(r.statusCode, 503, r.body);
+      assert.equal(r.headers['retry-after'], '5');
+      assert.equal(r.json().error.code, 'unavailable');
+      assert.equal(await count(), before);
+      // The key is free again: the retry is a new request, not a replay of the refusal.
+      const [k] = await svc.sql`select key from idempotency_keys where key = 'refused-1'`;
+      assert.equal(k, undefined);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a worker that takes the job at once finds the row (one attempt, no wait for the sweeper)', async () => {
+    await svc.startWorker();
+    const r = await svc.app.inject({
+      method: 'POST',
+      url: '/v1/audits',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ domain: 'nomx.test' }),
+    });
+    const id = r.json().id as string;
+    const row = await eventually('the audit', async () => {
+      const [a] = await svc.sql<{ status: string; attempts: number }[]>`
+        select status, attempts from audits where id = ${id}`;
+      return a?.status === 'done' ? a : undefined;
+    });
+    assert.equal(row.attempts, 1);
+  });
+});
+
+describe('HTML answers and the access log', () => {
+  it('the report page carries the security headers and its token is not logged', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const ctx = createContext(svc.apiConfig, {
+      sql: svc.sql,
+      redis: svc.ctx.redis,
+      queue: svc.ctx.queue,
+      tasks: svc.ctx.tasks,
+      log: pino({ level: 'info' }, sink),
+    });
+    const app = await buildApp(ctx);
+    try {
+      const posted = await app.inject({
+        method: 'POST',
+        url: '/v1/audits',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ domain: 'good.test' }),
+      });
+      const id = posted.json().id as string;
+      const reportId = await eventually(
+        'the report',
+        async () => {
+          const [a] = await svc.sql<{ report_id: string | null }[]>`
+          select r.id as report_id from reports r where r.audit_id = ${id}`;
+          return a?.report_id ?? undefined;
+        },
+        60_000,
+      );
+      const token = reportLinkToken('test-report-link-secret', reportId);
+      const page = await app.inject({ url: `/r/${reportId}?t=${token}` });
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-type']), /^text\/html/);
+      assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+      assert.match(String(page.headers['content-security-policy']), /frame-ancestors 'none'/);
+      assert.equal(page.headers['x-content-type-options'], 'nosniff');
+      assert.equal(page.headers['x-frame-options'], 'DENY');
+      assert.equal(page.headers['referrer-policy'], 'no-referrer');
+      const docs = await app.inject({ url: '/docs/' });
+      assert.equal(docs.statusCode, 200);
+      assert.ok(docs.headers['content-security-policy']);
+      assert.equal(docs.headers['x-frame-options'], 'DENY');
+      const notFound = await app.inject({ url: `/r/${reportId}?t=${'0'.repeat(token.length)}` });
+      assert.equal(notFound.statusCode, 404);
+
+      const log = lines.join('');
+      assert.ok(log.includes(`/r/${reportId}?t=[redacted]`), 'the page request is in the access log');
+      assert.ok(!log.includes(token), 'the token is not');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('mailaudit serve', () => {
+  it('exits non-zero when its port is taken (EADDRINUSE)', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const run = await runCli(['serve'], {
+        DATABASE_URL,
+        DATABASE_SCHEMA: svc.schema,
+        REDIS_URL,
+        REDIS_PREFIX: svc.prefix,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+      });
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /EADDRINUSE/);
+    } finally {
+      taken.close();
+    }
+  });
+});
