@@ -8,10 +8,46 @@
  */
 import type { Code } from './codes.js';
 
-/** Every reason code with the params its wording may use. */
-export const REASONS = {} as const satisfies Record<string, readonly string[]>;
+/** Every reason code with the params its wording may use (the finding carries them). */
+export const REASONS = {
+  // Tag=value lists of DKIM, DMARC, TLS-RPT, BIMI and MTA-STS records (checks/taglist.ts).
+  'tags.empty': [],
+  'tags.not_tag_value': ['tag'],
+  'tags.bad_name': ['tag'],
+  'tags.repeated': ['tag'],
+  // SPF records (RFC 7208 12, checks/spf/parse.ts).
+  'spf.not_spf': [],
+  'spf.non_ascii': [],
+  'spf.unknown_mechanism': ['mechanism', 'term'],
+  'spf.invalid_term': ['term'],
+  'spf.all_argument': ['term'],
+  'spf.domain_missing': ['term'],
+  'spf.invalid_domain_spec': ['term'],
+  'spf.invalid_macro': ['term'],
+  'spf.invalid_network': ['term'],
+  'spf.invalid_cidr': ['term'],
+  'spf.duplicate_modifier': ['modifier'],
+  // DKIM key records (RFC 6376 3.6.1, RFC 8463).
+  'dkim.version': ['version'],
+  'dkim.version_not_first': [],
+  'dkim.key_type_unknown': ['keyType'],
+  'dkim.p_missing': [],
+  'dkim.p_not_base64': [],
+  'dkim.key_type_mismatch': ['keyType'],
+  'dkim.rsa_invalid': [],
+  'dkim.ed25519_length': ['bytes'],
+} as const satisfies Record<string, readonly string[]>;
 
 export type Reason = keyof typeof REASONS;
+
+/** A reason and its params, as a check gives them: spread into the finding's params. */
+export type Why = { reason: Reason } & { [param: string]: string | number };
+
+export function why(reason: Reason, params: Record<string, string | number> = {}): Why {
+  return { reason, ...params };
+}
+
+const TAG_REASONS = ['tags.empty', 'tags.not_tag_value', 'tags.bad_name', 'tags.repeated'] as const;
 
 export interface ParamSpec {
   /** The param names a finding of this code may carry. */
@@ -21,6 +57,7 @@ export interface ParamSpec {
 }
 
 const p = <const T extends readonly string[]>(...params: T) => ({ params });
+const r = <const T extends readonly string[]>(reasons: readonly Reason[], ...params: T) => ({ params, reasons });
 
 export const CODE_PARAMS = {
   'domain.not_found': p(),
@@ -36,7 +73,26 @@ export const CODE_PARAMS = {
   'ptr.mismatch': p('address', 'host', 'ptr'),
   'spf.missing': p(),
   'spf.multiple': p(),
-  'spf.syntax': p('reason', 'error', 'text'),
+  'spf.syntax': r(
+    [
+      'spf.not_spf',
+      'spf.non_ascii',
+      'spf.unknown_mechanism',
+      'spf.invalid_term',
+      'spf.all_argument',
+      'spf.domain_missing',
+      'spf.invalid_domain_spec',
+      'spf.invalid_macro',
+      'spf.invalid_network',
+      'spf.invalid_cidr',
+      'spf.duplicate_modifier',
+    ],
+    'reason',
+    'mechanism',
+    'term',
+    'modifier',
+    'text',
+  ),
   'spf.lookups.too_many': p('count', 'limit'),
   'spf.void_lookups.too_many': p('count', 'limit', 'terms'),
   'spf.include.missing': p('via', 'target'),
@@ -58,7 +114,25 @@ export const CODE_PARAMS = {
   'dkim.key.short': p('selector', 'keyType', 'bits'),
   'dkim.revoked': p('selector'),
   'dkim.testing': p('selector', 'keyType', 'bits'),
-  'dkim.syntax': p('selector', 'reason', 'error'),
+  'dkim.syntax': r(
+    [
+      ...TAG_REASONS,
+      'dkim.version',
+      'dkim.version_not_first',
+      'dkim.key_type_unknown',
+      'dkim.p_missing',
+      'dkim.p_not_base64',
+      'dkim.key_type_mismatch',
+      'dkim.rsa_invalid',
+      'dkim.ed25519_length',
+    ],
+    'selector',
+    'reason',
+    'tag',
+    'version',
+    'keyType',
+    'bytes',
+  ),
   'dkim.key.not_for_email': p('selector', 'services'),
   'mta_sts.missing': p(),
   'mta_sts.record.invalid': p('reason', 'error', 'records'),

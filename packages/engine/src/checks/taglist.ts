@@ -3,6 +3,8 @@
  * and TLS-RPT (RFC 8460 3): tags separated by ";", white space around tags and values ignored, a
  * final ";" allowed. Each standard differs in small ways, given as options.
  */
+import { type Why, why } from '../params.js';
+
 export interface TagList {
   tags: [string, string][];
   /** The value of the first tag of that name. */
@@ -10,6 +12,8 @@ export interface TagList {
   /** Every value of the tags of that name, in order. */
   all(name: string): string[];
   error?: string;
+  /** The first error as a reason code with its params (params.ts). */
+  why?: Why;
 }
 
 export interface TagListOptions {
@@ -43,27 +47,34 @@ export const EXTENSION_VALUE = /^[\x21-\x3a\x3c\x3e-\x7e]+$/;
 export function parseTagList(text: string, opts: TagListOptions = {}): TagList {
   const tags: [string, string][] = [];
   let error: string | undefined;
+  let reason: Why | undefined;
+  const fail = (w: Why, text: string) => {
+    reason ??= w;
+    error ??= text;
+  };
   const seen = new Set<string>();
   const parts = text.split(';');
   if (parts.length > 1 && (parts.at(-1) as string).trim() === '') parts.pop();
   for (const part of parts) {
     const p = part.trim();
     if (p === '') {
-      if (!opts.skipEmpty) error ??= 'an empty tag between two ";"';
+      if (!opts.skipEmpty) fail(why('tags.empty'), 'an empty tag between two ";"');
       continue;
     }
     const eq = p.indexOf('=');
     if (eq <= 0) {
-      error ??= `"${p}" is not tag=value`;
+      fail(why('tags.not_tag_value', { tag: p }), `"${p}" is not tag=value`);
       continue;
     }
     let name = p.slice(0, eq).trim();
     if (opts.lowerNames) name = name.toLowerCase();
     if (!(opts.namePattern ?? /^[A-Za-z][A-Za-z0-9_]*$/).test(name)) {
-      error ??= `"${name}" is not a valid tag name`;
+      fail(why('tags.bad_name', { tag: name }), `"${name}" is not a valid tag name`);
       continue;
     }
-    if (seen.has(name) && !opts.repeatable?.includes(name)) error ??= `the tag "${name}" appears twice`;
+    if (seen.has(name) && !opts.repeatable?.includes(name)) {
+      fail(why('tags.repeated', { tag: name }), `the tag "${name}" appears twice`);
+    }
     seen.add(name);
     tags.push([name, p.slice(eq + 1).trim()]);
   }
@@ -73,6 +84,7 @@ export function parseTagList(text: string, opts: TagListOptions = {}): TagList {
     all: (n) => tags.filter(([k]) => k === n).map(([, v]) => v),
   };
   if (error) list.error = error;
+  if (reason) list.why = reason;
   return list;
 }
 

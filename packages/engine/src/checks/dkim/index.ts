@@ -7,6 +7,7 @@ import { createPublicKey } from 'node:crypto';
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
+import { type Why, why } from '../../params.js';
 import type { Finding } from '../../types.js';
 import { parseTagList } from '../taglist.js';
 
@@ -63,6 +64,8 @@ export interface DkimKeyInfo {
   keyType?: string;
   bits?: number;
   error?: string;
+  /** `error` as a reason code with its params (params.ts). */
+  why?: Why;
 }
 
 export interface DkimInput {
@@ -86,10 +89,12 @@ export function forEmail(info: Pick<DkimKeyInfo, 'services'>): boolean {
 export function parseDkimKey(selector: string, name: string, text: string): DkimKeyInfo {
   const info: DkimKeyInfo = { selector, name, text, revoked: false, testing: false, services: ['*'] };
   const list = parseTagList(text, { skipEmpty: true });
-  if (list.error) return { ...info, error: list.error };
+  if (list.error) return { ...info, error: list.error, ...(list.why ? { why: list.why } : {}) };
   const v = list.get('v');
   if (v !== undefined && (list.tags[0]?.[0] !== 'v' || v !== 'DKIM1')) {
-    return { ...info, error: v !== 'DKIM1' ? `v=${v} is not DKIM1` : '"v" must be the first tag' };
+    return v !== 'DKIM1'
+      ? { ...info, error: `v=${v} is not DKIM1`, why: why('dkim.version', { version: v }) }
+      : { ...info, error: '"v" must be the first tag', why: why('dkim.version_not_first') };
   }
   const flags = (list.get('t') ?? '').split(':').map((f) => f.trim().toLowerCase());
   info.testing = flags.includes('y');
@@ -98,25 +103,31 @@ export function parseDkimKey(selector: string, name: string, text: string): Dkim
   const k = (list.get('k') ?? 'rsa').toLowerCase();
   info.keyType = k;
   // An unknown key type makes the record unusable whatever p= holds (6.1.2).
-  if (k !== 'rsa' && k !== 'ed25519') return { ...info, error: `unknown key type k=${k}` };
+  if (k !== 'rsa' && k !== 'ed25519') {
+    return { ...info, error: `unknown key type k=${k}`, why: why('dkim.key_type_unknown', { keyType: k }) };
+  }
   const p = list.get('p');
-  if (p === undefined) return { ...info, error: 'the required tag "p" is missing' };
+  if (p === undefined) return { ...info, error: 'the required tag "p" is missing', why: why('dkim.p_missing') };
   const b64 = p.replace(/\s+/g, '');
   if (b64 === '') return { ...info, revoked: true };
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) return { ...info, error: 'p= is not base64' };
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 === 1) {
+    return { ...info, error: 'p= is not base64', why: why('dkim.p_not_base64') };
+  }
   const loaded = loadKey(k, b64);
-  return 'error' in loaded ? { ...info, error: loaded.error } : { ...info, bits: loaded.bits };
+  return 'error' in loaded ? { ...info, error: loaded.error, why: loaded.why } : { ...info, bits: loaded.bits };
 }
+
+type Loaded = { bits: number } | { error: string; why: Why };
 
 /**
  * Keys loaded so far, by type and base64 text: a hosting provider signs many domains with one
  * key, and loading an RSA key is the costliest step of the audit's DNS part. Bounded: emptied when
  * full. The result depends on the text alone, so it can be shared by every audit of the process.
  */
-const loadedKeys = new Map<string, { bits: number } | { error: string }>();
+const loadedKeys = new Map<string, Loaded>();
 const MAX_LOADED_KEYS = 10_000;
 
-function loadKey(k: 'rsa' | 'ed25519', b64: string): { bits: number } | { error: string } {
+function loadKey(k: 'rsa' | 'ed25519', b64: string): Loaded {
   const id = `${k}:${b64}`;
   const known = loadedKeys.get(id);
   if (known) return known;
@@ -126,20 +137,28 @@ function loadKey(k: 'rsa' | 'ed25519', b64: string): { bits: number } | { error:
   return result;
 }
 
-function decodeKey(k: 'rsa' | 'ed25519', b64: string): { bits: number } | { error: string } {
+function decodeKey(k: 'rsa' | 'ed25519', b64: string): Loaded {
   const der = Buffer.from(b64, 'base64');
   if (k === 'rsa') {
     for (const type of ['spki', 'pkcs1'] as const) {
       try {
         const key = createPublicKey({ key: der, format: 'der', type });
-        if (key.asymmetricKeyType !== 'rsa') return { error: `k=rsa but the key is ${key.asymmetricKeyType}` };
+        if (key.asymmetricKeyType !== 'rsa') {
+          const keyType = String(key.asymmetricKeyType);
+          return { error: `k=rsa but the key is ${keyType}`, why: why('dkim.key_type_mismatch', { keyType }) };
+        }
         return { bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
       } catch {}
     }
-    return { error: 'p= does not hold an RSA public key' };
+    return { error: 'p= does not hold an RSA public key', why: why('dkim.rsa_invalid') };
   }
   // k=ed25519 (RFC 8463 4.2): the raw 32-byte public key.
-  if (der.length !== 32) return { error: `an Ed25519 key is 32 bytes, not ${der.length}` };
+  if (der.length !== 32) {
+    return {
+      error: `an Ed25519 key is 32 bytes, not ${der.length}`,
+      why: why('dkim.ed25519_length', { bytes: der.length }),
+    };
+  }
   return { bits: 256 };
 }
 
@@ -185,7 +204,7 @@ export function evaluateDkim(input: DkimInput): Finding[] {
       out.push(
         finding('dkim.syntax', k.name, `The DKIM key record at ${k.name} is not usable: ${k.error}.`, {
           selector: k.selector,
-          error: k.error,
+          ...k.why,
         }),
       );
       continue;

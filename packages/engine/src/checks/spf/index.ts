@@ -10,6 +10,7 @@
  */
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
+import type { Why } from '../../params.js';
 import type { Finding } from '../../types.js';
 import { LOOKUP_MECHANISMS, type SpfRecord } from './parse.js';
 import { fetchRecord, lookupTerm, MAX_LOOKUPS, MAX_VOID_LOOKUPS, SpfError, SpfLimits } from './terms.js';
@@ -26,6 +27,8 @@ export interface SpfNode {
   text?: string;
   record?: SpfRecord;
   error?: string;
+  /** `error` as a reason code with its params (params.ts). */
+  why?: Why;
   children: SpfNode[];
 }
 
@@ -80,6 +83,7 @@ export async function fetchSpf(dns: DnsClient, domain: string, hasMx: boolean): 
     if (found.state === 'syntax') {
       node.state = 'syntax';
       node.error = found.error;
+      node.why = found.why;
       return;
     }
     node.record = found.record;
@@ -200,7 +204,7 @@ export function evaluateSpf(input: SpfInput): Finding[] {
     if (n.state === 'syntax') {
       out.push(
         finding('spf.syntax', n.name, `The SPF record at ${n.name} does not parse: ${n.error}.`, {
-          error: n.error,
+          ...n.why,
           text: n.text,
         }),
       );

@@ -2,6 +2,7 @@
  * SPF record parser following the ABNF of RFC 7208 section 12. Pure: no DNS.
  */
 import { isIP } from 'node:net';
+import { type Reason, type Why, why } from '../../params.js';
 
 export type Qualifier = '+' | '-' | '~' | '?';
 export type MechanismName = 'all' | 'include' | 'a' | 'mx' | 'ptr' | 'ip4' | 'ip6' | 'exists';
@@ -35,7 +36,7 @@ export interface SpfRecord {
   exp?: string;
 }
 
-export type ParseResult = { ok: true; record: SpfRecord } | { ok: false; error: string };
+export type ParseResult = { ok: true; record: SpfRecord } | { ok: false; error: string; why: Why };
 
 /** Whether a TXT string is an SPF record: "v=spf1" alone or followed by a space (RFC 7208 4.5). */
 export function isSpfRecord(text: string): boolean {
@@ -124,25 +125,35 @@ function parseCidr(text: string, allow4: boolean, allow6: boolean): { cidr4?: nu
 
 const IP4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-function parseTerm(raw: string): Term | string {
+/** A term that does not parse: the English text and the reason code (params.ts). */
+interface BadTerm {
+  error: string;
+  why: Why;
+}
+
+function parseTerm(raw: string): Term | BadTerm {
+  const bad = (reason: Reason, error: string, params: Record<string, string> = { term: raw }): BadTerm => ({
+    error,
+    why: why(reason, params),
+  });
   const mod = /^([a-zA-Z][a-zA-Z0-9_.-]*)=(.*)$/.exec(raw);
   if (mod) {
     const name = (mod[1] as string).toLowerCase();
     const value = mod[2] as string;
     if (name === 'redirect') {
       const e = checkDomainSpec(value);
-      if (e) return `redirect: ${e}`;
+      if (e) return bad('spf.invalid_domain_spec', `redirect: ${e}`);
     } else if (name === 'exp') {
       const e = checkDomainSpec(value);
-      if (e) return `exp: ${e}`;
+      if (e) return bad('spf.invalid_domain_spec', `exp: ${e}`);
     } else {
       const e = checkMacroString(value);
-      if (e) return `${name}=: ${e}`;
+      if (e) return bad('spf.invalid_macro', `${name}=: ${e}`);
     }
     return { kind: 'modifier', name, value, raw };
   }
   const m = /^([+\-~?]?)([a-zA-Z][a-zA-Z0-9]*)(.*)$/.exec(raw);
-  if (!m) return `unknown term "${raw}"`;
+  if (!m) return bad('spf.invalid_term', `unknown term "${raw}"`);
   const qualifier = (m[1] || '+') as Qualifier;
   const name = (m[2] as string).toLowerCase();
   const rest = m[3] as string;
@@ -155,52 +166,52 @@ function parseTerm(raw: string): Term | string {
   });
   switch (name) {
     case 'all':
-      return rest === '' ? mech({}) : `"all" takes no argument: "${raw}"`;
+      return rest === '' ? mech({}) : bad('spf.all_argument', `"all" takes no argument: "${raw}"`);
     case 'include':
     case 'exists': {
-      if (!rest.startsWith(':')) return `"${name}" needs ":domain": "${raw}"`;
+      if (!rest.startsWith(':')) return bad('spf.domain_missing', `"${name}" needs ":domain": "${raw}"`);
       const spec = rest.slice(1);
       const e = checkDomainSpec(spec);
-      return e ? `${name}: ${e}` : mech({ domainSpec: spec });
+      return e ? bad('spf.invalid_domain_spec', `${name}: ${e}`) : mech({ domainSpec: spec });
     }
     case 'a':
     case 'mx': {
       // [":" domain-spec] [dual-cidr-length]: a domain-spec may itself contain "/" (7.1), so
       // only a trailing run of well-formed CIDR lengths is taken as such.
       const cm = /^(?::(.*?))?((?:\/(?:0|[1-9]\d*))?(?:\/\/(?:0|[1-9]\d*))?)$/.exec(rest);
-      if (!cm) return `invalid "${name}" mechanism "${raw}"`;
+      if (!cm) return bad('spf.invalid_term', `invalid "${name}" mechanism "${raw}"`);
       const spec = cm[1];
       if (spec !== undefined) {
         const e = checkDomainSpec(spec);
-        if (e) return `${name}: ${e}`;
+        if (e) return bad('spf.invalid_domain_spec', `${name}: ${e}`);
       }
       const cidr = parseCidr(cm[2] as string, true, true);
-      if (typeof cidr === 'string') return `${name}: ${cidr}`;
+      if (typeof cidr === 'string') return bad('spf.invalid_cidr', `${name}: ${cidr}`);
       return mech({ ...(spec !== undefined ? { domainSpec: spec } : {}), ...cidr });
     }
     case 'ptr': {
       if (rest === '') return mech({});
-      if (!rest.startsWith(':')) return `invalid "ptr" mechanism "${raw}"`;
+      if (!rest.startsWith(':')) return bad('spf.invalid_term', `invalid "ptr" mechanism "${raw}"`);
       const e = checkDomainSpec(rest.slice(1));
-      return e ? `ptr: ${e}` : mech({ domainSpec: rest.slice(1) });
+      return e ? bad('spf.invalid_domain_spec', `ptr: ${e}`) : mech({ domainSpec: rest.slice(1) });
     }
     case 'ip4': {
       const im = /^:([^/]+)((?:\/.*)?)$/.exec(rest);
-      if (!im || !IP4.test(im[1] as string)) return `invalid ip4 network in "${raw}"`;
+      if (!im || !IP4.test(im[1] as string)) return bad('spf.invalid_network', `invalid ip4 network in "${raw}"`);
       const cidr = parseCidr(im[2] as string, true, false);
-      if (typeof cidr === 'string') return `ip4: ${cidr}`;
+      if (typeof cidr === 'string') return bad('spf.invalid_cidr', `ip4: ${cidr}`);
       return mech({ network: im[1] as string, ...cidr });
     }
     case 'ip6': {
       const im = /^:([0-9a-fA-F:.]+)((?:\/.*)?)$/.exec(rest);
-      if (!im || !isIpv6(im[1] as string)) return `invalid ip6 network in "${raw}"`;
+      if (!im || !isIpv6(im[1] as string)) return bad('spf.invalid_network', `invalid ip6 network in "${raw}"`);
       const c = im[2] as string;
       const cidr = c === '' ? {} : parseCidr(`/${c}`, false, true);
-      if (typeof cidr === 'string') return `ip6: ${cidr}`;
+      if (typeof cidr === 'string') return bad('spf.invalid_cidr', `ip6: ${cidr}`);
       return mech({ network: im[1] as string, ...cidr });
     }
     default:
-      return `unknown mechanism "${name}"`;
+      return bad('spf.unknown_mechanism', `unknown mechanism "${name}"`, { mechanism: name, term: raw });
   }
 }
 
@@ -211,23 +222,32 @@ function isIpv6(s: string): boolean {
 
 /** Parses one SPF record (the TXT strings already joined). */
 export function parseSpf(text: string): ParseResult {
-  if (!isSpfRecord(text)) return { ok: false, error: 'the record does not start with "v=spf1"' };
+  if (!isSpfRecord(text))
+    return { ok: false, error: 'the record does not start with "v=spf1"', why: why('spf.not_spf') };
   const body = text.slice(6);
   // terms = *( 1*SP ( directive / modifier ) ); only SP separates terms.
-  if (/[^\x20-\x7e]/.test(body)) return { ok: false, error: 'the record contains characters outside printable ASCII' };
+  if (/[^\x20-\x7e]/.test(body)) {
+    return { ok: false, error: 'the record contains characters outside printable ASCII', why: why('spf.non_ascii') };
+  }
   const rawTerms = body.split(' ').filter((t) => t.length > 0);
   const terms: Term[] = [];
   let redirect: string | undefined;
   let exp: string | undefined;
   for (const raw of rawTerms) {
     const t = parseTerm(raw);
-    if (typeof t === 'string') return { ok: false, error: t };
+    if (!('kind' in t)) return { ok: false, error: t.error, why: t.why };
     if (t.kind === 'modifier') {
       if (t.name === 'redirect') {
-        if (redirect !== undefined) return { ok: false, error: 'more than one redirect= modifier (RFC 7208 6)' };
+        if (redirect !== undefined) {
+          const error = 'more than one redirect= modifier (RFC 7208 6)';
+          return { ok: false, error, why: why('spf.duplicate_modifier', { modifier: 'redirect' }) };
+        }
         redirect = t.value;
       } else if (t.name === 'exp') {
-        if (exp !== undefined) return { ok: false, error: 'more than one exp= modifier (RFC 7208 6)' };
+        if (exp !== undefined) {
+          const error = 'more than one exp= modifier (RFC 7208 6)';
+          return { ok: false, error, why: why('spf.duplicate_modifier', { modifier: 'exp' }) };
+        }
         exp = t.value;
       }
     }

@@ -11,6 +11,7 @@
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import type { DnsStatus } from '../../dns/resolver.js';
+import type { Why } from '../../params.js';
 import { isSpfRecord, type Mechanism, parseSpf, type SpfRecord } from './parse.js';
 
 /** Most DNS-querying terms one evaluation may use (RFC 7208 4.6.4). */
@@ -73,7 +74,7 @@ export type RecordLookup =
   | { state: 'ok'; text: string; record: SpfRecord }
   | { state: 'none' }
   | { state: 'multiple' }
-  | { state: 'syntax'; text: string; error: string }
+  | { state: 'syntax'; text: string; error: string; why: Why }
   | { state: 'failed' };
 
 /**
@@ -95,7 +96,9 @@ export async function fetchRecord(
   if (spf.length > 1) return { state: 'multiple' };
   const text = spf[0] as string;
   const parsed = parseSpf(text);
-  return parsed.ok ? { state: 'ok', text, record: parsed.record } : { state: 'syntax', text, error: parsed.error };
+  return parsed.ok
+    ? { state: 'ok', text, record: parsed.record }
+    : { state: 'syntax', text, error: parsed.error, why: parsed.why };
 }
 
 /** Address families of the lookups: the client's one for check_host, both for the audit. */

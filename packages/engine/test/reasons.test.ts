@@ -1,0 +1,61 @@
+/**
+ * Findings say why with reason codes and structured params (params.ts), never with English text
+ * in their params: the message catalogue words them.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { evaluateDkim, fetchDkim, parseDkimKey } from '../src/checks/dkim/index.js';
+import { parseSpf } from '../src/checks/spf/parse.js';
+import { CODE_PARAMS, REASONS } from '../src/params.js';
+import { stubDns, txt } from './helpers/stub-dns.js';
+
+const whyOf = (text: string) => {
+  const r = parseSpf(text);
+  assert.equal(r.ok, false, text);
+  return r.ok ? undefined : r.why;
+};
+
+describe('reason codes', () => {
+  it('names what is wrong with an SPF record, with the term concerned', () => {
+    assert.deepEqual(whyOf('v=spf1 foo:bar.example -all'), {
+      reason: 'spf.unknown_mechanism',
+      mechanism: 'foo',
+      term: 'foo:bar.example',
+    });
+    assert.deepEqual(whyOf('v=spf1 ip4:300.1.1.1 -all'), { reason: 'spf.invalid_network', term: 'ip4:300.1.1.1' });
+    assert.deepEqual(whyOf('v=spf1 ip4:192.0.2.0/33 -all'), { reason: 'spf.invalid_cidr', term: 'ip4:192.0.2.0/33' });
+    assert.deepEqual(whyOf('v=spf1 include -all'), { reason: 'spf.domain_missing', term: 'include' });
+    assert.deepEqual(whyOf('v=spf1 all=x redirect=a.example redirect=b.example'), {
+      reason: 'spf.duplicate_modifier',
+      modifier: 'redirect',
+    });
+    assert.deepEqual(whyOf('v=spf1 a:example.com\u00a0-all'), { reason: 'spf.non_ascii' });
+  });
+
+  it('names what is wrong with a DKIM key record, and the finding carries it', async () => {
+    assert.deepEqual(parseDkimKey('s1', 's1._domainkey.example.com', 'v=DKIM1; k=rsa; p=not*base64').why, {
+      reason: 'dkim.p_not_base64',
+    });
+    assert.deepEqual(parseDkimKey('s1', 'n', 'v=DKIM1; k=dsa; p=AAAA').why, {
+      reason: 'dkim.key_type_unknown',
+      keyType: 'dsa',
+    });
+    assert.deepEqual(parseDkimKey('s1', 'n', 'v=DKIM1; p=AAAA; p=BBBB').why, { reason: 'tags.repeated', tag: 'p' });
+    const dns = stubDns({ 's1._domainkey.example.com': { TXT: txt('v=DKIM1; k=rsa; p=not*base64') } });
+    const [f] = evaluateDkim(await fetchDkim(dns, 'example.com', ['s1']));
+    assert.equal(f?.code, 'dkim.syntax');
+    assert.deepEqual(f?.params, { selector: 's1', reason: 'dkim.p_not_base64' });
+  });
+
+  it('lets each code give only reasons whose params it declares', () => {
+    for (const [code, spec] of Object.entries(CODE_PARAMS) as [
+      string,
+      { params: readonly string[]; reasons?: readonly string[] },
+    ][]) {
+      for (const r of spec.reasons ?? []) {
+        for (const p of REASONS[r as keyof typeof REASONS])
+          assert.ok(spec.params.includes(p), `${code}: ${r} needs ${p}`);
+      }
+    }
+  });
+});
