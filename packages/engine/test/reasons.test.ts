@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { bimiProblem } from '../src/checks/bimi/index.js';
 import { evaluateDkim, fetchDkim, parseDkimKey } from '../src/checks/dkim/index.js';
+import { parseDmarc } from '../src/checks/dmarc/index.js';
 import { parseSpf } from '../src/checks/spf/parse.js';
+import { evaluateTlsRpt, tlsRptProblem } from '../src/checks/tls-rpt/index.js';
 import { CODE_PARAMS, REASONS } from '../src/params.js';
 import { stubDns, txt } from './helpers/stub-dns.js';
 
@@ -45,6 +48,33 @@ describe('reason codes', () => {
     const [f] = evaluateDkim(await fetchDkim(dns, 'example.com', ['s1']));
     assert.equal(f?.code, 'dkim.syntax');
     assert.deepEqual(f?.params, { selector: 's1', reason: 'dkim.p_not_base64' });
+  });
+
+  it('names what is wrong with DMARC, TLS-RPT and BIMI records by tag', () => {
+    const dmarcWhy = (t: string) => {
+      const r = parseDmarc(t);
+      return r.ok ? undefined : r.why;
+    };
+    assert.deepEqual(dmarcWhy('v=DMARC1; p=block'), { reason: 'record.tag_invalid', tag: 'p', value: 'block' });
+    assert.deepEqual(dmarcWhy('p=none; v=DMARC1'), { reason: 'record.version_first', version: 'v=DMARC1' });
+    assert.deepEqual(dmarcWhy('v=DMARC1; p=none; rua=reports@example.com'), {
+      reason: 'record.uri_invalid',
+      tag: 'rua',
+      uri: 'reports@example.com',
+    });
+    assert.deepEqual(tlsRptProblem('v=TLSRPTv1')?.why, { reason: 'record.tag_missing', tag: 'rua' });
+    assert.deepEqual(bimiProblem('v=BIMI1; l=http://example.com/logo.svg')?.why, {
+      reason: 'record.tag_invalid',
+      tag: 'l',
+      value: 'http://example.com/logo.svg',
+    });
+    const [f] = evaluateTlsRpt({
+      domain: 'example.com',
+      name: '_smtp._tls.example.com',
+      state: 'found',
+      records: ['v=TLSRPTv1; rua=mailto:a@example.com', 'v=TLSRPTv1; rua=mailto:b@example.com'],
+    });
+    assert.deepEqual(f?.params, { reason: 'record.multiple', count: 2 });
   });
 
   it('lets each code give only reasons whose params it declares', () => {

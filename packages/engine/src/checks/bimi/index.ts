@@ -5,6 +5,7 @@
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
+import { type Why, why } from '../../params.js';
 import type { Finding } from '../../types.js';
 import { parseTagList, startsWithVersion } from '../taglist.js';
 
@@ -29,20 +30,33 @@ function httpsUrl(v: string): boolean {
  * prefixes of 1 to 63 letters, digits and "-" (or empty); avp= "brand" or "personal". Pure.
  */
 export function bimiError(text: string): string | undefined {
+  return bimiProblem(text)?.error;
+}
+
+/** Why a BIMI record is invalid, in English and as a reason code (params.ts), or undefined. */
+export function bimiProblem(text: string): { error: string; why: Why } | undefined {
   const list = parseTagList(text, { lowerNames: true });
-  if (list.error) return list.error;
-  if (!startsWithVersion(list, 'BIMI1')) return '"v=BIMI1" must be the first tag';
+  if (list.error) return { error: list.error, why: list.why ?? why('tags.empty') };
+  if (!startsWithVersion(list, 'BIMI1')) {
+    return { error: '"v=BIMI1" must be the first tag', why: why('record.version_first', { version: 'v=BIMI1' }) };
+  }
+  const invalid = (tag: string, value: string, error: string) => ({
+    error,
+    why: why('record.tag_invalid', { tag, value }),
+  });
   const l = list.get('l');
   if (l !== undefined && l !== '' && !l.split(',').every((u) => httpsUrl(u.trim())))
-    return `l=${l} is not an https: URL`;
+    return invalid('l', l, `l=${l} is not an https: URL`);
   const a = list.get('a');
-  if (a !== undefined && a !== '' && !httpsUrl(a)) return `a=${a} is not an https: URL`;
+  if (a !== undefined && a !== '' && !httpsUrl(a)) return invalid('a', a, `a=${a} is not an https: URL`);
   const lps = list.get('lps');
   if (lps !== undefined && lps !== '' && !lps.split(/[ \t]*,[ \t]*/).every((p) => /^[A-Za-z0-9-]{1,63}$/.test(p)))
-    return `lps=${lps} is not a list of local-part prefixes (letters, digits and "-")`;
+    return invalid('lps', lps, `lps=${lps} is not a list of local-part prefixes (letters, digits and "-")`);
   const avp = list.get('avp');
   // bimi-logo-preference = "avp" *WSP "=" *WSP %s"personal" / %s"brand"
-  if (avp !== undefined && avp !== 'brand' && avp !== 'personal') return `avp=${avp} is not brand or personal`;
+  if (avp !== undefined && avp !== 'brand' && avp !== 'personal') {
+    return invalid('avp', avp, `avp=${avp} is not brand or personal`);
+  }
   return undefined;
 }
 
@@ -65,12 +79,18 @@ export function evaluateBimi(input: BimiInput): Finding[] {
       ),
     ];
   }
-  const errors = input.records.length > 1 ? 'more than one BIMI record' : bimiError(input.records[0] as string);
-  return errors
+  const problem =
+    input.records.length > 1
+      ? { error: 'more than one BIMI record', why: why('record.multiple', { count: input.records.length }) }
+      : bimiProblem(input.records[0] as string);
+  return problem
     ? [
-        finding('bimi.syntax', input.name, `The BIMI record at ${input.name} does not parse: ${errors}.`, {
-          error: errors,
-        }),
+        finding(
+          'bimi.syntax',
+          input.name,
+          `The BIMI record at ${input.name} does not parse: ${problem.error}.`,
+          problem.why,
+        ),
       ]
     : [];
 }

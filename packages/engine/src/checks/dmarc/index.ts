@@ -8,6 +8,7 @@ import { getDomain } from 'tldts';
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
+import { type Why, why } from '../../params.js';
 import type { Finding } from '../../types.js';
 import { parseTagList, startsWithVersion } from '../taglist.js';
 
@@ -24,23 +25,27 @@ export interface DmarcRecord {
   ruf: string[];
 }
 
-export type DmarcParse = { ok: true; record: DmarcRecord } | { ok: false; error: string };
+export type DmarcParse = { ok: true; record: DmarcRecord } | { ok: false; error: string; why: Why };
+
+const bad = (error: string, w: Why): DmarcParse => ({ ok: false, error, why: w });
 
 const POLICIES = new Set(['none', 'quarantine', 'reject']);
 
 /** Largest report size a `!` suffix may give: below 2^64 (RFC 7489 6.4 leaves it unbounded; receivers hold it in 64 bits). */
 const MAX_SIZE = 2n ** 64n;
 
-function parseUris(value: string, tag: string): string[] | string {
+function parseUris(value: string, tag: string): string[] | DmarcParse {
   // dmarc-urilist = dmarc-uri *(*WSP "," *WSP dmarc-uri) (RFC 7489 6.4)
   const uris = value.split(',').map((u) => u.trim());
   for (const u of uris) {
     // dmarc-uri = URI [ "!" 1*DIGIT [ "k" / "m" / "g" / "t" ] ]; quoted letters match either case.
     const m = /^([a-z][a-z0-9+.-]*):([^!\s]+)(?:!(\d+)[kmgt]?)?$/i.exec(u);
-    if (!m) return `${tag} has an invalid URI "${u}"`;
-    if (m[3] !== undefined && BigInt(m[3]) >= MAX_SIZE) return `${tag} has a size limit too large in "${u}"`;
+    if (!m) return bad(`${tag} has an invalid URI "${u}"`, why('record.uri_invalid', { tag, uri: u }));
+    if (m[3] !== undefined && BigInt(m[3]) >= MAX_SIZE) {
+      return bad(`${tag} has a size limit too large in "${u}"`, why('record.uri_invalid', { tag, uri: u }));
+    }
     if ((m[1] as string).toLowerCase() === 'mailto' && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(m[2] as string)) {
-      return `${tag} has an invalid address "${u}"`;
+      return bad(`${tag} has an invalid address "${u}"`, why('record.uri_invalid', { tag, uri: u }));
     }
   }
   return uris;
@@ -60,50 +65,64 @@ export function isDmarcRecord(text: string): boolean {
 export function parseDmarc(text: string): DmarcParse {
   // 6.6.3: records that do not start with "v=DMARC1" are discarded; white space first is such a record.
   if (/^\s/.test(text)) {
-    return {
-      ok: false,
-      error:
-        'the record starts with white space, and receivers discard records that do not start with "v=DMARC1" (RFC 7489 6.6.3)',
-    };
+    return bad(
+      'the record starts with white space, and receivers discard records that do not start with "v=DMARC1" (RFC 7489 6.6.3)',
+      why('record.leading_space'),
+    );
   }
   const list = parseTagList(text, { lowerNames: true, skipEmpty: true });
-  if (list.error) return { ok: false, error: list.error };
-  if (!startsWithVersion(list, 'DMARC1')) return { ok: false, error: '"v=DMARC1" must be the first tag' };
+  if (list.error) return bad(list.error, list.why ?? why('tags.empty'));
+  if (!startsWithVersion(list, 'DMARC1')) {
+    return bad('"v=DMARC1" must be the first tag', why('record.version_first', { version: 'v=DMARC1' }));
+  }
   const p = list.get('p')?.toLowerCase();
-  if (p === undefined) return { ok: false, error: 'the required tag "p" is missing' };
-  if (!POLICIES.has(p)) return { ok: false, error: `p=${list.get('p')} is not none, quarantine or reject` };
+  if (p === undefined) return bad('the required tag "p" is missing', why('record.tag_missing', { tag: 'p' }));
+  if (!POLICIES.has(p)) {
+    const value = list.get('p') as string;
+    return bad(`p=${value} is not none, quarantine or reject`, why('record.tag_invalid', { tag: 'p', value }));
+  }
   const record: DmarcRecord = { p: p as DmarcRecord['p'], pct: 100, rua: [], ruf: [] };
   const sp = list.get('sp')?.toLowerCase();
   if (sp !== undefined) {
-    if (!POLICIES.has(sp)) return { ok: false, error: `sp=${list.get('sp')} is not none, quarantine or reject` };
+    if (!POLICIES.has(sp)) {
+      const value = list.get('sp') as string;
+      return bad(`sp=${value} is not none, quarantine or reject`, why('record.tag_invalid', { tag: 'sp', value }));
+    }
     record.sp = sp as DmarcRecord['p'];
   }
   const pct = list.get('pct');
   if (pct !== undefined) {
     if (!/^\d{1,3}$/.test(pct) || Number(pct) > 100)
-      return { ok: false, error: `pct=${pct} is not a whole number from 0 to 100` };
+      return bad(
+        `pct=${pct} is not a whole number from 0 to 100`,
+        why('record.tag_invalid', { tag: 'pct', value: pct }),
+      );
     record.pct = Number(pct);
   }
   for (const tag of ['adkim', 'aspf']) {
     const v = list.get(tag);
-    if (v !== undefined && !/^[rs]$/i.test(v)) return { ok: false, error: `${tag}=${v} is not r or s` };
+    if (v !== undefined && !/^[rs]$/i.test(v))
+      return bad(`${tag}=${v} is not r or s`, why('record.tag_invalid', { tag, value: v }));
   }
   const fo = list.get('fo');
   if (fo !== undefined && !/^[01ds](\s*:\s*[01ds])*$/i.test(fo))
-    return { ok: false, error: `fo=${fo} is not a list of 0, 1, d, s` };
+    return bad(`fo=${fo} is not a list of 0, 1, d, s`, why('record.tag_invalid', { tag: 'fo', value: fo }));
   const rf = list.get('rf');
   // dmarc-rfmt = "rf" *WSP "=" *WSP Keyword *(*WSP ":" Keyword); Keyword = Ldh-str (RFC 5321 4.1.2)
   if (rf !== undefined && !rf.split(/\s*:\s*/).every((k) => /^[A-Za-z0-9-]*[A-Za-z0-9]$/.test(k)))
-    return { ok: false, error: `rf=${rf} is not a list of report format names` };
+    return bad(`rf=${rf} is not a list of report format names`, why('record.tag_invalid', { tag: 'rf', value: rf }));
   const ri = list.get('ri');
   // A 32-bit unsigned number of seconds (6.3).
   if (ri !== undefined && (!/^\d{1,10}$/.test(ri) || Number(ri) > 0xffff_ffff))
-    return { ok: false, error: `ri=${ri} is not a whole number of seconds below 2^32` };
+    return bad(
+      `ri=${ri} is not a whole number of seconds below 2^32`,
+      why('record.tag_invalid', { tag: 'ri', value: ri }),
+    );
   for (const tag of ['rua', 'ruf'] as const) {
     const v = list.get(tag);
     if (v === undefined) continue;
     const uris = parseUris(v, tag);
-    if (typeof uris === 'string') return { ok: false, error: uris };
+    if (!Array.isArray(uris)) return uris;
     record[tag] = uris;
   }
   return { ok: true, record };
@@ -216,7 +235,7 @@ export function evaluateDmarc(input: DmarcInput): Finding[] {
         'dmarc.syntax',
         recordName,
         `The DMARC record at ${recordName} does not parse: ${parsed.error}.`,
-        { error: parsed.error, text },
+        { ...parsed.why, text },
         fix ? { fix } : {},
       ),
     );

@@ -4,6 +4,7 @@
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
+import { type Why, why } from '../../params.js';
 import type { Finding } from '../../types.js';
 import { EXTENSION_NAME, EXTENSION_VALUE, parseTagList, startsWithVersion } from '../taglist.js';
 
@@ -32,18 +33,39 @@ function validRua(uri: string): boolean {
  * invalid, or undefined. Pure.
  */
 export function tlsRptError(text: string): string | undefined {
+  return tlsRptProblem(text)?.error;
+}
+
+/** Why a TLS-RPT record is invalid, in English and as a reason code (params.ts), or undefined. */
+export function tlsRptProblem(text: string): { error: string; why: Why } | undefined {
   const list = parseTagList(text, { namePattern: EXTENSION_NAME, repeatable: ['rua'] });
-  if (list.error) return list.error;
-  if (!startsWithVersion(list, 'TLSRPTv1')) return '"v=TLSRPTv1" must be the first field';
+  if (list.error) return { error: list.error, why: list.why ?? why('tags.empty') };
+  if (!startsWithVersion(list, 'TLSRPTv1')) {
+    return {
+      error: '"v=TLSRPTv1" must be the first field',
+      why: why('record.version_first', { version: 'v=TLSRPTv1' }),
+    };
+  }
   const ruas = list.all('rua');
-  if (ruas.length === 0) return 'the required field "rua" is missing';
+  if (ruas.length === 0)
+    return { error: 'the required field "rua" is missing', why: why('record.tag_missing', { tag: 'rua' }) };
   for (const rua of ruas) {
     for (const uri of rua.split(/[ \t]*,[ \t]*/)) {
-      if (!validRua(uri)) return `rua "${uri}" is neither a mailto: nor an https: URI`;
+      if (!validRua(uri)) {
+        return {
+          error: `rua "${uri}" is neither a mailto: nor an https: URI`,
+          why: why('record.uri_invalid', { tag: 'rua', uri }),
+        };
+      }
     }
   }
   for (const [name, value] of list.tags.slice(1)) {
-    if (name !== 'rua' && !EXTENSION_VALUE.test(value)) return `${name}=${value} has an empty or invalid value`;
+    if (name !== 'rua' && !EXTENSION_VALUE.test(value)) {
+      return {
+        error: `${name}=${value} has an empty or invalid value`,
+        why: why('record.tag_invalid', { tag: name, value }),
+      };
+    }
   }
   return undefined;
 }
@@ -78,15 +100,15 @@ export function evaluateTlsRpt(input: TlsRptInput): Finding[] {
         'tlsrpt.syntax',
         input.name,
         `${input.name} has ${input.records.length} TLS-RPT records; senders then assume none (RFC 8460 3).`,
-        { count: input.records.length },
+        { ...why('record.multiple', { count: input.records.length }) },
       ),
     ];
   }
-  const error = tlsRptError(input.records[0] as string);
-  return error
+  const problem = tlsRptProblem(input.records[0] as string);
+  return problem
     ? [
-        finding('tlsrpt.syntax', input.name, `The TLS-RPT record at ${input.name} does not parse: ${error}.`, {
-          error,
+        finding('tlsrpt.syntax', input.name, `The TLS-RPT record at ${input.name} does not parse: ${problem.error}.`, {
+          ...problem.why,
           text: input.records[0],
         }),
       ]
