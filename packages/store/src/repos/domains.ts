@@ -84,3 +84,58 @@ export async function addFoundSelectors(
     where tenant_id = ${tenantId} and domain = ${domain}`;
   return added;
 }
+
+export interface DomainInput {
+  domain: string;
+  nightly: boolean;
+  dkimSelectors: string[];
+  extraHosts: string[];
+  recipients: string[];
+}
+
+/**
+ * Registers or updates many domains in one statement (in the caller's transaction). `merge` gives
+ * each domain's new settings from its current row (undefined when not registered). Returns what
+ * happened to each: created, updated, or unchanged (the same settings again touch nothing, so that
+ * a repeated request is idempotent).
+ */
+export async function upsertDomains(
+  sql: Tx,
+  tenantId: string,
+  domains: string[],
+  merge: (domain: string, current: DomainRow | undefined) => DomainInput,
+): Promise<Map<string, { row: DomainRow; status: 'created' | 'updated' | 'unchanged' }>> {
+  const out = new Map<string, { row: DomainRow; status: 'created' | 'updated' | 'unchanged' }>();
+  if (domains.length === 0) return out;
+  const sorted = [...new Set(domains)].sort();
+  const current = new Map(
+    (
+      await sql<DomainRow[]>`
+        select ${columns(sql)} from domains
+        where tenant_id = ${tenantId} and domain = any(${sorted}::text[]) order by domain for update`
+    ).map((r) => [r.domain, r]),
+  );
+  const inputs = sorted.map((d) => merge(d, current.get(d)));
+  const rows = await sql<(DomainRow & { created: boolean })[]>`
+    insert into domains as d (tenant_id, domain, nightly, dkim_selectors, extra_hosts, recipients)
+    select ${tenantId}, i.domain, i.nightly, i.dkim_selectors, i.extra_hosts, i.recipients
+    from jsonb_to_recordset(${JSON.stringify(
+      inputs.map((i) => ({
+        domain: i.domain,
+        nightly: i.nightly,
+        dkim_selectors: i.dkimSelectors,
+        extra_hosts: i.extraHosts,
+        recipients: i.recipients,
+      })),
+    )}::text::jsonb) as i(domain text, nightly boolean, dkim_selectors text[], extra_hosts text[], recipients text[])
+    order by i.domain
+    on conflict (tenant_id, domain) do update set
+      nightly = excluded.nightly, dkim_selectors = excluded.dkim_selectors,
+      extra_hosts = excluded.extra_hosts, recipients = excluded.recipients, updated_at = now()
+    where (d.nightly, d.dkim_selectors, d.extra_hosts, d.recipients)
+      is distinct from (excluded.nightly, excluded.dkim_selectors, excluded.extra_hosts, excluded.recipients)
+    returning ${columns(sql)}, (xmax = 0) as created`;
+  for (const { created, ...row } of rows) out.set(row.domain, { row, status: created ? 'created' : 'updated' });
+  for (const [domain, row] of current) if (!out.has(domain)) out.set(domain, { row, status: 'unchanged' });
+  return out;
+}

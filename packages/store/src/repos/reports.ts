@@ -81,5 +81,38 @@ export async function insertReport(
     from reports r, jsonb_to_recordset(r.report->'findings')
       as f(code text, severity text, category text, subject text, params jsonb)
     where r.id = ${row.id}`;
+  await updateSummary(sql, row.id);
   return row.id;
+}
+
+/**
+ * Brings the domain's summary (the overview's row, migrations/00009_overview.sql) in step with a
+ * report just stored, unless a newer report is already summarised. An inconclusive report becomes
+ * the latest, but is never compared: the fingerprint, scores and change time of the last
+ * conclusive report stay.
+ */
+async function updateSummary(sql: Tx, reportId: string): Promise<void> {
+  await sql`
+    insert into domain_summaries as d (
+      tenant_id, domain, report_id, audit_id, audited_at, score, grade, outcome, worst_rank,
+      critical, warning, notice, info, codes, categories, fingerprint, last_score, previous_score, changed_at
+    )
+    select s.tenant_id, s.domain, s.report_id, s.audit_id, s.audited_at, s.score, s.grade, s.outcome, s.worst_rank,
+      s.critical, s.warning, s.notice, s.info, s.codes, s.categories,
+      case when s.outcome is distinct from 'inconclusive' then s.fingerprint end,
+      case when s.outcome is distinct from 'inconclusive' then s.score end,
+      null, s.audited_at
+    from report_summaries s where s.report_id = ${reportId}
+    on conflict (tenant_id, domain) do update set
+      report_id = excluded.report_id, audit_id = excluded.audit_id, audited_at = excluded.audited_at,
+      score = excluded.score, grade = excluded.grade, outcome = excluded.outcome, worst_rank = excluded.worst_rank,
+      critical = excluded.critical, warning = excluded.warning, notice = excluded.notice, info = excluded.info,
+      codes = excluded.codes, categories = excluded.categories,
+      fingerprint = coalesce(excluded.fingerprint, d.fingerprint),
+      last_score = case when excluded.fingerprint is null then d.last_score else excluded.last_score end,
+      previous_score = case when excluded.fingerprint is null then d.previous_score else d.last_score end,
+      changed_at = case
+        when excluded.fingerprint is null or excluded.fingerprint = d.fingerprint then d.changed_at
+        else excluded.audited_at end
+    where (d.audited_at, d.report_id) <= (excluded.audited_at, excluded.report_id)`;
 }
