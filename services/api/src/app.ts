@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '@mailaudit/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ApiContext } from './context.js';
+import { errors, fromFramework } from './errors.js';
 import { strictFormats } from './formats.js';
 import { accessLogPlugin } from './plugins/access-log.js';
 import { authPlugin } from './plugins/auth.js';
@@ -18,6 +19,7 @@ import { auditRoutes } from './routes/audits.js';
 import { changeRoutes } from './routes/changes.js';
 import { domainRoutes } from './routes/domains.js';
 import { emailRoutes } from './routes/emails.js';
+import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { messageTestRoutes } from './routes/message-tests.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -40,6 +42,7 @@ export type App = FastifyInstance<
 const V1 = [
   auditRoutes,
   domainRoutes,
+  findingRoutes,
   reportRoutes,
   changeRoutes,
   settingsRoutes,
@@ -62,10 +65,22 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
     keepAliveTimeout: 5000,
     // Strict bodies: unknown fields and wrong types are errors, not silently dropped or coerced.
     // Formats as strict as Date and Postgres (formats.ts): what validates never fails as a 500 later.
+    // verbose: validation errors carry their schema, so that they can be told in words (errors.ts).
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false },
+      customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true },
       onCreate: strictFormats,
     } as { customOptions: Record<string, unknown> },
+    // Path parameters take any domain name (253 characters, more when percent-encoded Unicode).
+    routerOptions: { maxParamLength: 2048 },
+    // The router's own refusals (a bad percent-encoding, a parameter too long) in the one error shape.
+    frameworkErrors: (err, _req, res) => {
+      const e = fromFramework(err) ?? errors.badRequest(err.message);
+      const reply = res as unknown as import('fastify').FastifyReply;
+      reply
+        .code(e.statusCode)
+        .headers(e.headers)
+        .send({ error: { code: e.code, message: e.message, ...e.details } });
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Headers too: a client that trickles them is cut off (node's default waits a minute).

@@ -5,7 +5,20 @@
 import { type Static, Type } from 'typebox';
 
 export const ErrorBody = Type.Object(
-  { error: Type.Object({ code: Type.String(), message: Type.String() }) },
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable, for programs' }),
+      message: Type.String({ description: 'For people; may change' }),
+      field: Type.Optional(
+        Type.String({ description: 'The field at fault, as a JSON pointer into the request: /body/domains/0/domain' }),
+      ),
+      allowed: Type.Optional(
+        Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), {
+          description: 'The values the field may take',
+        }),
+      ),
+    }),
+  },
   { $id: 'Error', description: 'Every error has this shape' },
 );
 
@@ -90,7 +103,12 @@ export const Report = Type.Object(
     grade: Type.String(),
     categories: Type.Array(Type.Object({ id: Type.String(), score: Type.Integer(), status: Type.String() })),
     findings: Type.Array(Finding),
-    evidence: Type.Record(Type.String(), Type.Unknown()),
+    evidence: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          'What was seen: records, hosts, ports, certificates, blocklist answers. Left out with view=summary',
+      }),
+    ),
   },
   { additionalProperties: true, description: 'The report of CONTRACT.md section 2 (schema mailaudit.report/1)' },
 );
@@ -244,3 +262,132 @@ export const MessageTestsLink = Type.Object({
   latest: Type.Union([MessageTestSummaryView, Type.Null()]),
   href: Type.String({ description: "The domain's message tests" }),
 });
+
+const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const GRADE_VALUES = ['A+', 'A', 'B', 'C', 'D', 'F'] as const;
+export const SEVERITY_VALUES = ['critical', 'warning', 'notice', 'info'] as const;
+export const OUTCOME_VALUES = ['complete', 'partial', 'inconclusive'] as const;
+export const OVERVIEW_SORTS = ['domain', 'score', 'severity', 'auditedAt', 'changedAt'] as const;
+
+const list = (description: string) => Type.String({ maxLength: 2000, description });
+
+export const OverviewQuery = Type.Object(
+  {
+    grade: Type.Optional(list('Grades, comma-separated (`A+` is sent as `A%2B`): domains with any of them')),
+    severity: Type.Optional(
+      list('Severities, comma-separated: domains whose latest report has a finding of any of them'),
+    ),
+    worstSeverity: Type.Optional(list('Severities, comma-separated: domains whose worst finding has one of them')),
+    code: Type.Optional(list('Finding codes, comma-separated: domains whose latest report has any of them')),
+    category: Type.Optional(list('Categories, comma-separated: domains with a finding in any of them')),
+    outcome: Type.Optional(list('Outcomes, comma-separated (complete, partial, inconclusive)')),
+    changedSince: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Domains whose reports changed (score, grade or findings) at or after this time',
+      }),
+    ),
+    audited: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], {
+        description: 'true: audited domains only; false: never audited only',
+      }),
+    ),
+    prefix: Type.Optional(Type.String({ maxLength: 253, description: 'Domains whose name starts with this' })),
+    sort: Type.Optional(
+      Type.Union(
+        OVERVIEW_SORTS.flatMap((s) => [Type.Literal(s), Type.Literal(`-${s}`)]),
+        { description: 'Order of the list; a leading "-" reverses it. Ties are broken by name. Default: domain' },
+      ),
+    ),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Page size, 1 to 500 (default 50)' })),
+    cursor: Type.Optional(Type.String({ maxLength: 600, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+export const SeverityCounts = Type.Object({
+  critical: Type.Integer(),
+  warning: Type.Integer(),
+  notice: Type.Integer(),
+  info: Type.Integer(),
+});
+
+/** A registered domain with the summary of its latest report (nulls when it was never audited). */
+export const DomainOverview = Type.Object({
+  ...DomainView.properties,
+  score: Nullable(Type.Integer({ minimum: 0, maximum: 100, description: 'Null: never audited, or inconclusive' })),
+  grade: Nullable(Type.String()),
+  outcome: Nullable(Type.String({ description: 'complete, partial or inconclusive; null: never audited' })),
+  worstSeverity: Nullable(Type.String({ description: "The latest report's most severe finding; null: none" })),
+  counts: Nullable(SeverityCounts),
+  lastAuditId: Nullable(Type.String({ format: 'uuid' })),
+  lastReportId: Nullable(Type.String({ format: 'uuid' })),
+  lastAuditAt: Nullable(Timestamp),
+  trend: Nullable(
+    Type.String({
+      description: 'up, down or same: the latest conclusive score against the one before; null without two',
+    }),
+  ),
+  previousScore: Nullable(Type.Integer()),
+  changedAt: Nullable(Type.String({ format: 'date-time', description: 'When the reports last changed' })),
+});
+
+export const LatestFindingsQuery = Type.Object(
+  {
+    code: Type.Optional(list('Finding codes, comma-separated')),
+    severity: Type.Optional(list('Severities, comma-separated')),
+    category: Type.Optional(list('Categories, comma-separated')),
+    domain: Type.Optional(DomainName),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Page size, 1 to 500 (default 50)' })),
+    cursor: Type.Optional(Type.String({ maxLength: 1200, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+export const LatestFindingView = Type.Object({
+  domain: Type.String(),
+  reportId: Type.String({ format: 'uuid' }),
+  auditedAt: Timestamp,
+  code: Type.String(),
+  severity: Type.String(),
+  category: Type.String(),
+  subject: Type.String(),
+  params: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const BulkDomainsBody = Type.Object(
+  {
+    domains: Type.Array(
+      Type.Object({ domain: DomainName, ...DomainBody.properties }, { additionalProperties: false }),
+      {
+        minItems: 1,
+        maxItems: 1000,
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkDomainResult = Type.Object({
+  domain: Type.String({ description: 'As given' }),
+  status: Type.Union([
+    Type.Literal('created'),
+    Type.Literal('updated'),
+    Type.Literal('unchanged'),
+    Type.Literal('error'),
+  ]),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  item: Type.Optional(DomainView),
+});
+
+export const ReportViewQuery = Type.Object(
+  {
+    view: Type.Optional(
+      Type.Union([Type.Literal('full'), Type.Literal('summary')], {
+        description: 'summary: the report without its evidence (a tenth of the size or less). Default: full',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);

@@ -34,7 +34,7 @@ const plugin: FastifyPluginAsync = async (app) => {
     return reply
       .code(e.statusCode)
       .headers(e.headers)
-      .send({ error: { code: e.code, message: e.message } });
+      .send({ error: { code: e.code, message: e.message, ...e.details } });
   });
   app.setNotFoundHandler(async (req) => {
     throw errors.noRoute(req.method, req.url.split('?')[0] ?? '/');

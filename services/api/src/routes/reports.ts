@@ -19,6 +19,7 @@ import {
   PageQuery,
   Report,
   ReportSummary,
+  ReportViewQuery,
 } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { messageTestSummary } from './message-tests.js';
@@ -52,6 +53,13 @@ const findingView = (f: Finding) => ({
   subject: f.subject,
   message: f.message,
 });
+
+/** The report as asked: whole, or without its evidence. */
+function reportIn(report: ReportRow['report'], view: 'full' | 'summary' | undefined) {
+  if (view !== 'summary') return report;
+  const { evidence: _evidence, ...rest } = report;
+  return rest;
+}
 
 /** The domain's message tests as of a report: how many, the newest, and where to list them. */
 async function messageTestsLink(ctx: ApiContext, tenantId: string, r: Omit<ReportRow, 'report'>) {
@@ -105,13 +113,18 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: 'One report',
           params: Type.Object({ domain: Type.String({ maxLength: 1024 }), id: Type.String({ format: 'uuid' }) }),
+          querystring: ReportViewQuery,
           response: { 200: ReportWithBody, ...errorResponses },
         },
       },
       async (req) => {
         const r = await getReport(ctx.sql, req.tenantId, domainFrom(req.params.domain), req.params.id);
         if (!r) throw errors.notFound('report');
-        return { ...reportSummary(r), report: r.report, messageTests: await messageTestsLink(ctx, req.tenantId, r) };
+        return {
+          ...reportSummary(r),
+          report: reportIn(r.report, req.query.view),
+          messageTests: await messageTestsLink(ctx, req.tenantId, r),
+        };
       },
     );
 
@@ -122,13 +135,18 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: "A domain's latest report",
           params: DomainParams,
+          querystring: ReportViewQuery,
           response: { 200: ReportWithBody, ...errorResponses },
         },
       },
       async (req) => {
         const [r] = await latestReports(ctx.sql, req.tenantId, domainFrom(req.params.domain), 1);
         if (!r) throw errors.notFound('report');
-        return { ...reportSummary(r), report: r.report, messageTests: await messageTestsLink(ctx, req.tenantId, r) };
+        return {
+          ...reportSummary(r),
+          report: reportIn(r.report, req.query.view),
+          messageTests: await messageTestsLink(ctx, req.tenantId, r),
+        };
       },
     );
 
