@@ -119,6 +119,12 @@ describe('hostile mail servers', () => {
     const { report, ms } = await auditHostile(HOSTS.garbage);
     assert.ok(at25(report, 'tls.handshake.failed'), JSON.stringify(report.findings.map((f) => [f.code, f.subject])));
     assert.ok(at25(report, 'tls.handshake.failed', 'mx.hostile.example:465'));
+    // Why, as a code and the TLS library's error code, never the library's English message.
+    for (const f of report.findings.filter((x) => x.code === 'tls.handshake.failed')) {
+      assert.ok(['tls.handshake_error', 'tls.handshake_timeout'].includes(String(f.params.reason)), f.subject);
+      if (f.params.reason === 'tls.handshake_error') assert.match(String(f.params.code), /^[A-Z][A-Z0-9_/]+$/);
+      assert.equal(f.params.error, undefined);
+    }
     assert.ok(!report.findings.some((f) => f.code === 'smtp.starttls.missing'));
     assert.ok(ms < DEADLINE + 1500, `took ${ms} ms`);
   });

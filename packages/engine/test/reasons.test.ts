@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { bimiProblem } from '../src/checks/bimi/index.js';
 import { evaluateDkim, fetchDkim, parseDkimKey } from '../src/checks/dkim/index.js';
 import { parseDmarc } from '../src/checks/dmarc/index.js';
+import { parseStsRecord } from '../src/checks/mta-sts/index.js';
+import { parseStsPolicy } from '../src/checks/mta-sts/policy.js';
 import { parseSpf } from '../src/checks/spf/parse.js';
 import { evaluateTlsRpt, tlsRptProblem } from '../src/checks/tls-rpt/index.js';
 import { CODE_PARAMS, REASONS } from '../src/params.js';
@@ -75,6 +77,15 @@ describe('reason codes', () => {
       records: ['v=TLSRPTv1; rua=mailto:a@example.com', 'v=TLSRPTv1; rua=mailto:b@example.com'],
     });
     assert.deepEqual(f?.params, { reason: 'record.multiple', count: 2 });
+  });
+
+  it('names what is wrong with an MTA-STS record and policy', () => {
+    const rec = parseStsRecord('v=STSv1; id=not-letters');
+    assert.deepEqual(rec.ok ? undefined : rec.why, { reason: 'record.tag_invalid', tag: 'id', value: 'not-letters' });
+    const pol = parseStsPolicy('version: STSv1\nmode: strict\nmax_age: 86400\nmx: mx.example.com\n');
+    assert.deepEqual(pol.ok ? undefined : pol.why, { reason: 'sts.policy.mode', mode: 'strict' });
+    const noMx = parseStsPolicy('version: STSv1\nmode: enforce\nmax_age: 86400\n');
+    assert.deepEqual(noMx.ok ? undefined : noMx.why, { reason: 'sts.policy.no_mx' });
   });
 
   it('lets each code give only reasons whose params it declares', () => {

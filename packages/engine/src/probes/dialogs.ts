@@ -138,6 +138,8 @@ function classify(err: unknown, r: PortResult, connected: boolean): void {
   else if (e.duringHandshake) {
     r.state = 'open';
     r.tlsError = e.message;
+    // The TLS library's error code (e.g. ERR_SSL_WRONG_VERSION_NUMBER): an identifier, not prose.
+    r.tlsErrorCode = e instanceof NetTimeout ? 'timeout' : (e.code ?? 'unknown');
   } else if (!connected) r.state = e.code === 'ECONNREFUSED' ? 'closed' : e instanceof NetTimeout ? 'timeout' : 'error';
   else r.dialog = e instanceof NetTimeout ? 'unresponsive' : 'protocol_error';
 }

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import type { Code } from '../codes.js';
 import { finding } from '../findings.js';
+import { why } from '../params.js';
 import type { Finding } from '../types.js';
 import { type DaneInput, daneMatches, usableTlsa } from './dane.js';
 import type { ProbeHost } from './plan.js';
@@ -92,7 +93,9 @@ export function evaluateTransport(domain: string, probes: PortProbe[], dane: Dan
       out.push(
         finding('tls.handshake.failed', s, `The TLS handshake with ${s} failed: ${r.tlsError}.`, {
           ...p,
-          error: r.tlsError,
+          ...(r.tlsErrorCode === 'timeout'
+            ? why('tls.handshake_timeout')
+            : why('tls.handshake_error', { code: r.tlsErrorCode ?? 'unknown' })),
         }),
       );
     }

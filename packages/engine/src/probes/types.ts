@@ -47,6 +47,8 @@ export interface PortResult extends PortTarget {
   userAccepted?: boolean;
   tls?: TlsInfo;
   tlsError?: string;
+  /** Why the handshake failed, as a code: `timeout`, or the TLS library's error code. */
+  tlsErrorCode?: string;
   legacy?: { accepted: boolean; protocol?: string };
 }
 

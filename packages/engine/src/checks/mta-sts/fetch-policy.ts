@@ -7,7 +7,9 @@
  * Not mailauth's fetch: it resolves names itself and connects wherever DNS says (no guard, no
  * address check).
  */
+import { GuardError } from '../../net/guard.js';
 import { type HttpClient, HttpError, type HttpReach } from '../../net/http.js';
+import { why } from '../../params.js';
 import { MAX_POLICY_BYTES, type PolicyFetch } from './policy.js';
 
 export async function fetchStsPolicy(
@@ -30,7 +32,14 @@ export async function fetchStsPolicy(
       reach,
     );
     if (res.status !== 200) {
-      return { url, address: res.address, state: 'unreachable', status: res.status, error: `HTTP ${res.status}` };
+      return {
+        url,
+        address: res.address,
+        state: 'unreachable',
+        status: res.status,
+        error: `HTTP ${res.status}`,
+        why: why('fetch.status', { status: res.status }),
+      };
     }
     return { url, address: res.address, state: 'ok', status: 200, body: res.body.toString('utf8') };
   } catch (err) {
@@ -43,8 +52,13 @@ export async function fetchStsPolicy(
         status: 200,
         body: '',
         error: `the policy is larger than ${MAX_POLICY_BYTES} bytes`,
+        why: why('fetch.too_large', { limit: MAX_POLICY_BYTES }),
       };
     }
-    return { url, ...address, state: 'unreachable', error: (err as Error).message };
+    const reason =
+      err instanceof GuardError
+        ? why('fetch.guarded')
+        : why(`fetch.${err instanceof HttpError ? err.code : 'connect'}` as 'fetch.connect');
+    return { url, ...address, state: 'unreachable', error: (err as Error).message, why: reason };
   }
 }

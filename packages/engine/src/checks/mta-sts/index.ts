@@ -5,9 +5,10 @@
 import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
+import { type Why, why } from '../../params.js';
 import type { Finding } from '../../types.js';
 import { EXTENSION_NAME, EXTENSION_VALUE, parseTagList, startsWithVersion } from '../taglist.js';
-import { mxMatches, type PolicyFetch, parseStsPolicy } from './policy.js';
+import { mxMatches, type PolicyFetch, type PolicyParse, parseStsPolicy } from './policy.js';
 
 export { fetchStsPolicy } from './fetch-policy.js';
 export { mxMatches, parseStsPolicy } from './policy.js';
@@ -22,9 +23,13 @@ export interface MtaStsInput {
   id?: string;
   /** Why the record is invalid. */
   error?: string;
+  /** `error` as a reason code with its params (params.ts). */
+  why?: Why;
 }
 
-export type StsRecordParse = { ok: true; id: string } | { ok: false; error: string };
+export type StsRecordParse = { ok: true; id: string } | { ok: false; error: string; why: Why };
+
+const bad = (error: string, w: Why): StsRecordParse => ({ ok: false, error, why: w });
 
 /**
  * Parses an `_mta-sts` TXT record (RFC 8461 3.1): "v=STSv1" first, exactly one `id` of 1 to 32
@@ -33,14 +38,18 @@ export type StsRecordParse = { ok: true; id: string } | { ok: false; error: stri
  */
 export function parseStsRecord(text: string): StsRecordParse {
   const list = parseTagList(text, { namePattern: EXTENSION_NAME });
-  if (list.error) return { ok: false, error: list.error };
+  if (list.error) return bad(list.error, list.why ?? why('tags.empty'));
   if (!text.startsWith('v=STSv1') || !startsWithVersion(list, 'STSv1'))
-    return { ok: false, error: '"v=STSv1" must be the first field' };
+    return bad('"v=STSv1" must be the first field', why('record.version_first', { version: 'v=STSv1' }));
   const id = list.get('id');
-  if (id === undefined) return { ok: false, error: 'the required field "id" is missing' };
-  if (!/^[A-Za-z0-9]{1,32}$/.test(id)) return { ok: false, error: `id=${id} is not 1 to 32 letters and digits` };
+  if (id === undefined) return bad('the required field "id" is missing', why('record.tag_missing', { tag: 'id' }));
+  if (!/^[A-Za-z0-9]{1,32}$/.test(id)) {
+    return bad(`id=${id} is not 1 to 32 letters and digits`, why('record.tag_invalid', { tag: 'id', value: id }));
+  }
   for (const [name, value] of list.tags.slice(1)) {
-    if (!EXTENSION_VALUE.test(value)) return { ok: false, error: `${name}=${value} has an empty or invalid value` };
+    if (!EXTENSION_VALUE.test(value)) {
+      return bad(`${name}=${value} has an empty or invalid value`, why('record.tag_invalid', { tag: name, value }));
+    }
   }
   return { ok: true, id };
 }
@@ -53,9 +62,16 @@ export async function fetchMtaSts(dns: DnsClient, domain: string): Promise<MtaSt
   const records = a.records.map((r) => r.text).filter((t) => /^v=STSv1\s*(;|$)/.test(t));
   if (records.length === 0) return { domain, name, state: 'missing', records };
   if (records.length > 1)
-    return { domain, name, state: 'invalid', records, error: `${records.length} records start with v=STSv1` };
+    return {
+      domain,
+      name,
+      state: 'invalid',
+      records,
+      error: `${records.length} records start with v=STSv1`,
+      why: why('record.multiple', { count: records.length }),
+    };
   const parsed = parseStsRecord(records[0] as string);
-  if (!parsed.ok) return { domain, name, state: 'invalid', records, error: parsed.error };
+  if (!parsed.ok) return { domain, name, state: 'invalid', records, error: parsed.error, why: parsed.why };
   return { domain, name, state: 'found', records, id: parsed.id };
 }
 
@@ -66,7 +82,7 @@ export function evaluateMtaSts(input: MtaStsInput, today: Date): Finding[] {
         'mta_sts.record.invalid',
         input.name,
         `The MTA-STS record at ${input.name} is not valid (${input.error}): senders then assume ${input.domain} has no MTA-STS policy (RFC 8461 3.1).`,
-        { error: input.error, records: input.records },
+        { ...input.why, records: input.records },
       ),
     ];
   }
@@ -96,20 +112,21 @@ export function evaluateStsPolicy(input: MtaStsInput, fetch: PolicyFetch, mxHost
         `${input.domain} announces an MTA-STS policy, but ${fetch.url} could not be fetched with a valid certificate: ${fetch.error}.`,
         {
           url: fetch.url,
-          error: fetch.error,
+          ...fetch.why,
           status: fetch.status ?? null,
         },
       ),
     ];
   }
-  const parsed = fetch.error ? ({ ok: false, error: fetch.error } as const) : parseStsPolicy(fetch.body ?? '');
+  const parsed: PolicyParse =
+    fetch.error && fetch.why ? { ok: false, error: fetch.error, why: fetch.why } : parseStsPolicy(fetch.body ?? '');
   if (!parsed.ok) {
     return [
       finding(
         'mta_sts.policy.invalid',
         subject,
         `The MTA-STS policy at ${fetch.url} does not parse: ${parsed.error}.`,
-        { url: fetch.url, error: parsed.error },
+        { url: fetch.url, ...parsed.why },
       ),
     ];
   }

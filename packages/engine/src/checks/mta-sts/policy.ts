@@ -4,13 +4,16 @@
  *
  * Our own parser, not mailauth's: the parser must say what is wrong.
  */
+import { type Why, why } from '../../params.js';
 export interface StsPolicy {
   mode: 'enforce' | 'testing' | 'none';
   mx: string[];
   maxAge: number;
 }
 
-export type PolicyParse = { ok: true; policy: StsPolicy } | { ok: false; error: string };
+export type PolicyParse = { ok: true; policy: StsPolicy } | { ok: false; error: string; why: Why };
+
+const bad = (error: string, w: Why): PolicyParse => ({ ok: false, error, why: w });
 
 /** Largest policy body read (RFC 8461 3.3 lets clients limit it; 64 KiB is what it suggests). */
 export const MAX_POLICY_BYTES = 64 * 1024;
@@ -39,29 +42,35 @@ export function parseStsPolicy(body: string): PolicyParse {
     const line = raw.trim();
     if (line === '') continue;
     const m = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31})\s*:\s*(.*)$/.exec(line);
-    if (!m) return { ok: false, error: `"${line.slice(0, 60)}" is not a "key: value" line` };
+    if (!m) {
+      const text = line.slice(0, 60);
+      return bad(`"${text}" is not a "key: value" line`, why('sts.policy.line', { line: text }));
+    }
     const key = (m[1] as string).toLowerCase();
     const value = (m[2] as string).trim();
-    if (value === '') return { ok: false, error: `the field "${key}" has no value` };
-    if (SINGLE_FIELDS.has(key) && fields.has(key)) return { ok: false, error: `the field "${key}" appears twice` };
+    if (value === '') return bad(`the field "${key}" has no value`, why('sts.policy.empty_field', { field: key }));
+    if (SINGLE_FIELDS.has(key) && fields.has(key)) {
+      return bad(`the field "${key}" appears twice`, why('sts.policy.repeated_field', { field: key }));
+    }
     fields.set(key, [...(fields.get(key) ?? []), value]);
   }
-  if (fields.get('version')?.[0] !== 'STSv1') return { ok: false, error: 'the policy has no "version: STSv1"' };
+  if (fields.get('version')?.[0] !== 'STSv1')
+    return bad('the policy has no "version: STSv1"', why('sts.policy.version'));
   const mode = fields.get('mode')?.[0];
   if (mode !== 'enforce' && mode !== 'testing' && mode !== 'none') {
-    return {
-      ok: false,
-      error: mode === undefined ? 'the policy has no "mode"' : `mode "${mode}" is not enforce, testing or none`,
-    };
+    return mode === undefined
+      ? bad('the policy has no "mode"', why('sts.policy.mode_missing'))
+      : bad(`mode "${mode}" is not enforce, testing or none`, why('sts.policy.mode', { mode }));
   }
   const maxAge = fields.get('max_age')?.[0];
   if (maxAge === undefined || !/^\d{1,10}$/.test(maxAge) || Number(maxAge) > 31_557_600) {
-    return { ok: false, error: 'max_age is missing or not a number of seconds up to 31557600' };
+    return bad('max_age is missing or not a number of seconds up to 31557600', why('sts.policy.max_age'));
   }
   const mx = (fields.get('mx') ?? []).map((m) => m.toLowerCase().replace(/\.$/, ''));
-  if (mode !== 'none' && mx.length === 0) return { ok: false, error: 'the policy lists no "mx"' };
+  if (mode !== 'none' && mx.length === 0) return bad('the policy lists no "mx"', why('sts.policy.no_mx'));
   for (const m of mx) {
-    if (!validMxPattern(m)) return { ok: false, error: `"${m}" is not a host name pattern` };
+    if (!validMxPattern(m))
+      return bad(`"${m}" is not a host name pattern`, why('sts.policy.mx_pattern', { pattern: m }));
   }
   return { ok: true, policy: { mode, mx, maxAge: Number(maxAge) } };
 }
@@ -83,4 +92,6 @@ export interface PolicyFetch {
   status?: number;
   body?: string;
   error?: string;
+  /** `error` as a reason code with its params (params.ts). */
+  why?: Why;
 }
