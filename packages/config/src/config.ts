@@ -53,6 +53,8 @@ export interface Config extends DatabaseConfig {
   metricsHost: string;
   /** Audits run at once by a worker process. @default 4 */
   concurrency: number;
+  /** Threads a worker process runs its audits on; 0: one per core (os.availableParallelism()), 1: none. @default 0 */
+  auditThreads: number;
   /** How long a job stays locked without a heartbeat before another worker takes it over. @default 30000 */
   lockMs: number;
   /** Deadline of one audit. @default 60000 ({@link DEFAULT_AUDIT_TIMEOUT_MS}) */
@@ -158,6 +160,7 @@ export function toConfig(raw: RawEnv): Config {
     logLevel: e.LOG_LEVEL,
     metricsHost: e.METRICS_HOST,
     concurrency: e.WORKER_CONCURRENCY,
+    auditThreads: e.WORKER_AUDIT_THREADS,
     lockMs: e.WORKER_LOCK_MS,
     auditTimeoutMs: e.AUDIT_TIMEOUT_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

@@ -164,6 +164,7 @@ export const Env = Type.Object({
   MAILAUDIT_CA_FILE: Type.Optional(text({ description: 'the path of a PEM file' })),
   MAILAUDIT_ALLOW_PRIVATE_TARGETS: flag,
   WORKER_CONCURRENCY: wholeNumber(1, 1000, 4),
+  WORKER_AUDIT_THREADS: wholeNumber(0, 256, 0),
   WORKER_LOCK_MS: wholeNumber(1000, 3_600_000, 30_000),
   AUDIT_TIMEOUT_MS: wholeNumber(1000, 3_600_000, DEFAULT_AUDIT_TIMEOUT_MS),
   SWEEP_INTERVAL_MS: wholeNumber(500, 3_600_000, 30_000),

@@ -39,6 +39,7 @@ export {
 } from './net/http.js';
 export { TrustStore } from './net/trust.js';
 export { CODE_PARAMS, type ParamSpec, type ParamsOf, REASONS, type Reason } from './params.js';
+export { AuditPool, type AuditPoolOptions, PoolAuditError } from './pool.js';
 export { AddressLimiter, ProbeCache } from './probes/limits.js';
 export { SCORING_VERSION } from './scoring.js';
 export * from './types.js';

@@ -4,15 +4,20 @@
  * and the process's metrics registry. Tests pass overrides instead of patching modules.
  */
 import { getServers } from 'node:dns';
+import { availableParallelism } from 'node:os';
 import { type Config, ConfigError } from '@mailaudit/config';
 import {
   AddressLimiter,
   type AuditDeps,
+  type AuditOptions,
+  AuditPool,
+  auditDomain,
   DnsCache,
   type DnsClient,
   GuardedHttpClient,
   type HttpClient,
   ProbeCache,
+  type Report,
   Resolver,
   TrustStore,
 } from '@mailaudit/engine';
@@ -28,6 +33,11 @@ export interface WorkerContext {
   /** For metrics and the sweeper's enqueues (fails fast while Redis is away). */
   redis: Redis;
   auditDeps: AuditDeps;
+  /**
+   * Runs one audit: on the process's audit threads (WORKER_AUDIT_THREADS), or on this thread with
+   * `auditDeps` when there is one thread or the dependencies were given (tests).
+   */
+  audit(domain: string, options: AuditOptions): Promise<Report>;
   /** The clock of nightly cycles and notifications (tests inject one). */
   now: () => Date;
   /** Resolves webhook hosts (the audits' resolver). */
@@ -70,6 +80,11 @@ export function createWorkerContext(
     limiter: new AddressLimiter(4),
     probeCache: new ProbeCache(),
   };
+  const threads = config.auditThreads === 0 ? availableParallelism() : config.auditThreads;
+  const pool =
+    threads > 1 && !given
+      ? new AuditPool({ servers, threads, ...(config.caFile ? { caFile: config.caFile } : {}) })
+      : undefined;
   const tasks = taskQueue(redis, config.redisPrefix);
   const audits = auditQueue(redis, config.redisPrefix);
   const metrics = overrides.metrics ?? new Registry();
@@ -78,6 +93,9 @@ export function createWorkerContext(
     sql,
     redis,
     auditDeps,
+    audit: pool
+      ? (domain, options) => pool.audit(domain, options)
+      : (domain, options) => auditDomain(domain, options, auditDeps),
     now: overrides.now ?? (() => new Date()),
     dns: resolver,
     http,
@@ -90,6 +108,7 @@ export function createWorkerContext(
       await tasks.close().catch(() => {});
       await audits.close().catch(() => {});
       resolver.close();
+      await pool?.close();
       redis.disconnect();
       await sql.end({ timeout: 5 });
     },

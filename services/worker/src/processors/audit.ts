@@ -4,7 +4,13 @@
  * audit that does not exist, a name that is not a domain) is unrecoverable; anything else is thrown
  * to be retried with backoff.
  */
-import { type AuditOptions, auditDomain, COMMON_SELECTORS, InvalidDomainError, type Report } from '@mailaudit/engine';
+import {
+  type AuditOptions,
+  COMMON_SELECTORS,
+  InvalidDomainError,
+  PoolAuditError,
+  type Report,
+} from '@mailaudit/engine';
 import type { AuditJob } from '@mailaudit/queue';
 import { completeAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
@@ -54,9 +60,12 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
   if (c.domainBlocklists) options.domainBlocklists = c.domainBlocklists;
   let report: Report;
   try {
-    report = await auditDomain(audit.domain, options, ctx.auditDeps);
+    report = await ctx.audit(audit.domain, options);
   } catch (err) {
-    if (err instanceof InvalidDomainError) {
+    if (
+      err instanceof InvalidDomainError ||
+      (err instanceof PoolAuditError && err.errorName === 'InvalidDomainError')
+    ) {
       await afterFailedAudit(ctx, auditId, err.message);
       throw new UnrecoverableError(err.message);
     }

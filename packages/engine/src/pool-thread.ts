@@ -1,0 +1,42 @@
+/**
+ * One thread of an AuditPool (pool.ts): its own resolver, answer cache, probe cache, trust store
+ * (parsed on first probe only) and connection limiter; audits as the messages ask, each answered
+ * with its report as JSON text.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { auditDomain } from './audit.js';
+import { DnsCache } from './dns/cache.js';
+import { Resolver } from './dns/resolver.js';
+import { TrustStore } from './net/trust.js';
+import type { ThreadResult, ThreadSetup, ThreadTask } from './pool.js';
+import { AddressLimiter, ProbeCache } from './probes/limits.js';
+
+const setup = workerData as ThreadSetup;
+const port = parentPort;
+if (!port) throw new Error('pool-thread.ts runs as a worker thread of an AuditPool');
+
+const resolver = new Resolver({ servers: setup.servers });
+const dns = new DnsCache(resolver);
+const trust = new TrustStore(setup.caFile);
+const limiter = new AddressLimiter(setup.perAddress);
+const probeCache = new ProbeCache();
+const now = () => new Date();
+
+port.on('message', async (task: ThreadTask) => {
+  let result: ThreadResult;
+  try {
+    const report = await auditDomain(task.domain, task.options, {
+      dns,
+      now,
+      trust,
+      limiter,
+      probeCache,
+      ...(setup.ehloName ? { ehloName: setup.ehloName } : {}),
+    });
+    result = { id: task.id, json: JSON.stringify(report) };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    result = { id: task.id, error: e.message, name: e.name };
+  }
+  port.postMessage(result);
+});

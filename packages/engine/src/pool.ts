@@ -1,0 +1,148 @@
+/**
+ * Audits on worker threads, one per core by default: an audit's cost is CPU in the engine (the
+ * DNS codec, the checks, the report), so one event loop keeps one core busy and no more. Each
+ * thread has its own resolver sockets, its own shared DNS answer cache and probe cache (answers do
+ * not cross threads: a round trip between threads costs about what a cached answer saves), and a
+ * share of the per-address connection limit, so that the process as a whole stays within it.
+ * The pool hands out work to the thread with the fewest audits in flight.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { AuditOptions } from './audit-run.js';
+import type { Report } from './types.js';
+
+export interface AuditPoolOptions {
+  /** Recursive resolvers, as `ip[:port]`. */
+  servers: string[];
+  /** Threads. @default os.availableParallelism() */
+  threads?: number;
+  /** Extra trust anchors (PEM file) beside the system's, for probes and HTTPS fetches. */
+  caFile?: string;
+  /** Connections at once per target address, for the whole pool (each thread gets its share, at least one). @default 4 */
+  perAddress?: number;
+  /** Name given in EHLO. @default 'mailaudit.invalid' */
+  ehloName?: string;
+}
+
+/** What a thread is started with (worker data). */
+export interface ThreadSetup {
+  servers: string[];
+  caFile?: string;
+  perAddress: number;
+  ehloName?: string;
+}
+
+/** A message to a thread: one audit. */
+export interface ThreadTask {
+  id: number;
+  domain: string;
+  options: AuditOptions;
+}
+
+/** A thread's answer: the report as JSON text, or why the audit threw. */
+export type ThreadResult = { id: number; json: string } | { id: number; error: string; name: string };
+
+/** An error an audit threw inside a thread, with the name of its class (InvalidDomainError…). */
+export class PoolAuditError extends Error {
+  constructor(
+    message: string,
+    readonly errorName: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Thread {
+  worker: Worker;
+  inFlight: number;
+  failed?: Error;
+}
+
+interface Waiting {
+  resolve: (json: string) => void;
+  reject: (err: Error) => void;
+  thread: Thread;
+}
+
+/** The module a thread runs: beside this one, as TypeScript when run from the sources. */
+function threadModule(): URL {
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./pool-thread${ext}`, import.meta.url);
+}
+
+export class AuditPool {
+  readonly size: number;
+  private readonly threads: Thread[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(opts: AuditPoolOptions) {
+    this.size = Math.max(1, opts.threads ?? availableParallelism());
+    const perAddress = Math.max(1, Math.floor((opts.perAddress ?? 4) / this.size));
+    const setup: ThreadSetup = { servers: opts.servers, perAddress };
+    if (opts.caFile) setup.caFile = opts.caFile;
+    if (opts.ehloName) setup.ehloName = opts.ehloName;
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(threadModule(), { workerData: setup });
+      const thread: Thread = { worker, inFlight: 0 };
+      worker.on('message', (r: ThreadResult) => this.settle(thread, r));
+      worker.on('error', (err) => this.fail(thread, err));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.fail(thread, new Error(`audit thread exited with code ${code}`));
+      });
+      worker.unref();
+      this.threads.push(thread);
+    }
+  }
+
+  /** One audit on the least busy thread; resolves with the report as JSON text. */
+  auditJson(domain: string, options: AuditOptions): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('audit pool closed'));
+    let best: Thread | undefined;
+    for (const t of this.threads) if (!t.failed && (!best || t.inFlight < best.inFlight)) best = t;
+    if (!best) return Promise.reject(this.threads[0]?.failed ?? new Error('no audit thread left'));
+    const thread = best;
+    const id = this.nextId++;
+    thread.inFlight++;
+    if (thread.inFlight === 1) thread.worker.ref();
+    return new Promise<string>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, thread });
+      thread.worker.postMessage({ id, domain, options } satisfies ThreadTask);
+    });
+  }
+
+  /** One audit on the least busy thread. */
+  async audit(domain: string, options: AuditOptions): Promise<Report> {
+    return JSON.parse(await this.auditJson(domain, options)) as Report;
+  }
+
+  private settle(thread: Thread, r: ThreadResult): void {
+    const w = this.waiting.get(r.id);
+    if (!w) return;
+    this.waiting.delete(r.id);
+    thread.inFlight--;
+    if (thread.inFlight === 0) thread.worker.unref();
+    if ('json' in r) w.resolve(r.json);
+    else w.reject(new PoolAuditError(r.error, r.name));
+  }
+
+  /** A thread that died fails its audits in flight; the others carry on. */
+  private fail(thread: Thread, err: Error): void {
+    if (thread.failed) return;
+    thread.failed = err;
+    for (const [id, w] of this.waiting) {
+      if (w.thread !== thread) continue;
+      this.waiting.delete(id);
+      w.reject(err);
+    }
+    thread.inFlight = 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiting.values()) w.reject(new Error('audit pool closed'));
+    this.waiting.clear();
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}
