@@ -190,8 +190,10 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
     .action(() =>
       run(
         (async () => {
+          // Listening before the worker starts: a job may be taken before startWorker returns.
+          const signal = waitForSignal();
           const w = await startWorker(toConfig(readEnv(io.env)));
-          await waitForSignal();
+          await signal;
           await w.close();
           return 0;
         })(),

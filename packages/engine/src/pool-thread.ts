@@ -23,6 +23,10 @@ const probeCache = new ProbeCache();
 const now = () => new Date();
 
 port.on('message', async (task: ThreadTask) => {
+  if ('stats' in task) {
+    port.postMessage({ id: task.id, stats: { resolver: resolver.stats, cache: dns.stats } } satisfies ThreadResult);
+    return;
+  }
   let result: ThreadResult;
   try {
     const report = await auditDomain(task.domain, task.options, {

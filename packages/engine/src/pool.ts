@@ -9,6 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AuditOptions } from './audit-run.js';
+import type { DnsCacheStats } from './dns/cache.js';
+import type { ResolverStats } from './dns/resolver.js';
 import type { Report } from './types.js';
 
 export interface AuditPoolOptions {
@@ -32,15 +34,20 @@ export interface ThreadSetup {
   ehloName?: string;
 }
 
-/** A message to a thread: one audit. */
-export interface ThreadTask {
-  id: number;
-  domain: string;
-  options: AuditOptions;
+/** A message to a thread: one audit, or a question for its counters. */
+export type ThreadTask = { id: number; domain: string; options: AuditOptions } | { id: number; stats: true };
+
+/** What a thread has counted since it started. */
+export interface ThreadStats {
+  resolver: ResolverStats;
+  cache: DnsCacheStats;
 }
 
-/** A thread's answer: the report as JSON text, or why the audit threw. */
-export type ThreadResult = { id: number; json: string } | { id: number; error: string; name: string };
+/** A thread's answer: the report as JSON text, why the audit threw, or its counters. */
+export type ThreadResult =
+  | { id: number; json: string }
+  | { id: number; error: string; name: string }
+  | { id: number; stats: ThreadStats };
 
 /** An error an audit threw inside a thread, with the name of its class (InvalidDomainError…). */
 export class PoolAuditError extends Error {
@@ -59,7 +66,7 @@ interface Thread {
 }
 
 interface Waiting {
-  resolve: (json: string) => void;
+  resolve: (value: string | ThreadStats) => void;
   reject: (err: Error) => void;
   thread: Thread;
 }
@@ -76,13 +83,20 @@ export class AuditPool {
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
   private closed = false;
+  private readonly setup: ThreadSetup;
 
   constructor(opts: AuditPoolOptions) {
     this.size = Math.max(1, opts.threads ?? availableParallelism());
     const perAddress = Math.max(1, Math.floor((opts.perAddress ?? 4) / this.size));
-    const setup: ThreadSetup = { servers: opts.servers, perAddress };
-    if (opts.caFile) setup.caFile = opts.caFile;
-    if (opts.ehloName) setup.ehloName = opts.ehloName;
+    this.setup = { servers: opts.servers, perAddress };
+    if (opts.caFile) this.setup.caFile = opts.caFile;
+    if (opts.ehloName) this.setup.ehloName = opts.ehloName;
+  }
+
+  /** The threads, started on first use: a process that never audits (or not yet) pays nothing. */
+  private start(): void {
+    if (this.threads.length > 0) return;
+    const setup = this.setup;
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(threadModule(), { workerData: setup });
       const thread: Thread = { worker, inFlight: 0 };
@@ -99,6 +113,7 @@ export class AuditPool {
   /** One audit on the least busy thread; resolves with the report as JSON text. */
   auditJson(domain: string, options: AuditOptions): Promise<string> {
     if (this.closed) return Promise.reject(new Error('audit pool closed'));
+    this.start();
     let best: Thread | undefined;
     for (const t of this.threads) if (!t.failed && (!best || t.inFlight < best.inFlight)) best = t;
     if (!best) return Promise.reject(this.threads[0]?.failed ?? new Error('no audit thread left'));
@@ -107,9 +122,35 @@ export class AuditPool {
     thread.inFlight++;
     if (thread.inFlight === 1) thread.worker.ref();
     return new Promise<string>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, thread });
+      this.waiting.set(id, { resolve: resolve as Waiting['resolve'], reject, thread });
       thread.worker.postMessage({ id, domain, options } satisfies ThreadTask);
     });
+  }
+
+  /** The counters of every thread, added up: the queries sent and the cache's work. */
+  async stats(): Promise<ThreadStats> {
+    if (this.closed) throw new Error('audit pool closed');
+    this.start();
+    for (const t of this.threads) t.worker.ref();
+    const all = await Promise.all(
+      this.threads
+        .filter((t) => !t.failed)
+        .map((thread) => {
+          const id = this.nextId++;
+          return new Promise<ThreadStats>((resolve, reject) => {
+            this.waiting.set(id, { resolve: resolve as Waiting['resolve'], reject, thread });
+            thread.worker.postMessage({ id, stats: true } satisfies ThreadTask);
+          });
+        }),
+    ).finally(() => {
+      for (const t of this.threads) if (t.inFlight === 0) t.worker.unref();
+    });
+    const sum = <T extends object>(parts: T[]): T => {
+      const out = {} as Record<string, number>;
+      for (const p of parts) for (const [k, v] of Object.entries(p)) out[k] = (out[k] ?? 0) + (v as number);
+      return out as T;
+    };
+    return { resolver: sum(all.map((s) => s.resolver)), cache: sum(all.map((s) => s.cache)) };
   }
 
   /** One audit on the least busy thread. */
@@ -121,6 +162,7 @@ export class AuditPool {
     const w = this.waiting.get(r.id);
     if (!w) return;
     this.waiting.delete(r.id);
+    if ('stats' in r) return w.resolve(r.stats);
     thread.inFlight--;
     if (thread.inFlight === 0) thread.worker.unref();
     if ('json' in r) w.resolve(r.json);

@@ -1,0 +1,343 @@
+/**
+ * `npm run bench`: every throughput figure of docs/benchmarks.md in one run, against the lab.
+ *   1. the full audit (probes on) of the all-good domain, ten times, nothing cached;
+ *   2. DNS only, on the main thread alone, over the bulk domains: the engine's cost per domain, and
+ *      the queries it sends, recorded as the query mix for dnsperf;
+ *   3. dnsperf against the same resolver with that query mix, DO bit set: the resolver's ceiling;
+ *   4. DNS only on the audit threads (one per core), on N and on the big count of bulk domains,
+ *      with the engine's query rate as a share of dnsperf's;
+ *   5. probes on, the bulk domains (a hoster's mix: most domains on four mail hosts);
+ *   6. a night end to end: `mailaudit serve` and one, then two `mailaudit worker` processes on
+ *      Postgres and Redis, the domains registered through the API, the night started through it,
+ *      until its last audit is stored.
+ *   npm run bench [-- --domains 2000 --big 10000 --nightly 10000 --concurrency 256 --threads T --skip-nightly]
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AuditOptions,
+  AuditPool,
+  auditDomain,
+  DnsCache,
+  type DnsClient,
+  type Report,
+  Resolver,
+  type RRType,
+  TrustStore,
+} from '@mailaudit/engine';
+import { bulkDomainName, DOMAIN_BLOCKLIST, ensureLab, IP_BLOCKLIST } from '@mailaudit/lab';
+import { createApiKey, createSql, createTenant, migrate } from '@mailaudit/store';
+import { Redis } from 'ioredis';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const DOMAINS = arg('domains', 2000);
+const BIG = arg('big', 10_000);
+const NIGHTLY = arg('nightly', 10_000);
+const CONCURRENCY = arg('concurrency', 256);
+const THREADS = arg('threads', availableParallelism());
+const SKIP_NIGHTLY = process.argv.includes('--skip-nightly');
+/** Only the night (and the full audit of good.test): to look at the service path alone. */
+const ONLY_NIGHTLY = process.argv.includes('--only-nightly');
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+const lab = await ensureLab({ bulk: Math.max(DOMAINS, BIG, SKIP_NIGHTLY ? 0 : NIGHTLY) });
+const names = (n: number) => Array.from({ length: n }, (_, i) => bulkDomainName(i + 1));
+const dnsOnly: AuditOptions = {
+  probes: false,
+  allowPrivateTargets: true,
+  dkimSelectors: ['default'],
+  ipBlocklists: [IP_BLOCKLIST],
+  domainBlocklists: [DOMAIN_BLOCKLIST],
+};
+const withProbes: AuditOptions = { ...dnsOnly, probes: true };
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+const line = (label: string, text: string) => console.log(`${label.padEnd(44)} ${text}`);
+
+console.log(
+  `mailaudit bench: ${availableParallelism()} cores, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, Node ${process.version}, resolver ${lab.resolver}; ` +
+    `concurrency ${CONCURRENCY}, ${THREADS} audit threads`,
+);
+
+// 1. One all-good domain, everything on, nothing cached.
+{
+  const trust = new TrustStore(lab.caFile);
+  const times: number[] = [];
+  let grade = '';
+  for (let i = 0; i < 10; i++) {
+    const resolver = new Resolver({ servers: [lab.resolver] });
+    const r = await auditDomain(
+      'good.test',
+      { allowPrivateTargets: true, ipBlocklists: [IP_BLOCKLIST], domainBlocklists: [DOMAIN_BLOCKLIST] },
+      { dns: resolver, now: () => new Date(), trust, probeCache: null },
+    );
+    resolver.close();
+    times.push(r.durationMs);
+    grade = `${r.grade} ${r.score}`;
+  }
+  times.sort((a, b) => a - b);
+  line(
+    'full audit of good.test, probes on',
+    `median ${times[5]} ms, min ${times[0]} ms, max ${times[9]} ms over 10 runs (grade ${grade})`,
+  );
+}
+
+/** Runs `audit` over the names, `concurrency` at once; latencies of each. */
+async function drive(list: string[], concurrency: number, audit: (name: string) => Promise<unknown>) {
+  const latencies: number[] = [];
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, list.length) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= list.length) return;
+        const s = performance.now();
+        await audit(list[i] as string);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  latencies.sort((a, b) => a - b);
+  return {
+    seconds,
+    rate: list.length / seconds,
+    cpuMsPerDomain: (cpu.user + cpu.system) / 1000 / list.length,
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+  };
+}
+
+// 2. The main thread alone, recording what goes on the wire (below the shared cache).
+const mixFile = join(tmpdir(), `mailaudit-bench-mix-${process.pid}.txt`);
+if (!ONLY_NIGHTLY) {
+  const resolver = new Resolver({ servers: [lab.resolver] });
+  const wire: string[] = [];
+  const recording: DnsClient = {
+    query: <T extends RRType>(name: string, type: T, opts?: { cd?: boolean }) => {
+      if (!opts?.cd) wire.push(`${name} ${type}`);
+      return resolver.query(name, type, opts);
+    },
+  };
+  const dns = new DnsCache(recording);
+  const r = await drive(names(DOMAINS), CONCURRENCY, (n) => auditDomain(n, dnsOnly, { dns, now: () => new Date() }));
+  resolver.close();
+  writeFileSync(mixFile, `${wire.join('\n')}\n`);
+  line(
+    `DNS only, main thread only, ${DOMAINS} domains`,
+    `${r.rate.toFixed(0)} domains/s, ${(wire.length / r.seconds).toFixed(0)} queries/s ` +
+      `(${(wire.length / DOMAINS).toFixed(1)} a domain on the wire, ${dns.stats.hits + dns.stats.joined} answers shared), ` +
+      `CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms`,
+  );
+}
+
+// 3. dnsperf: the resolver's ceiling for that mix, DO bit set as the engine sends it.
+let dnsperfQps: number | undefined;
+if (!ONLY_NIGHTLY) {
+  const [host, port] = lab.resolver.split(':') as [string, string | undefined];
+  const run = spawnSync(
+    'dnsperf',
+    ['-s', host, '-p', port ?? '53', '-d', mixFile, '-D', '-n', '3', '-c', '4', '-q', '256', '-t', '5'],
+    { encoding: 'utf8' },
+  );
+  if (run.error) line('dnsperf', `not run (${run.error.message}; npm run lab:deps installs it)`);
+  else {
+    dnsperfQps = Number(/Queries per second:\s+([\d.]+)/.exec(run.stdout)?.[1]);
+    const lost = /Queries lost:\s+(\d+)/.exec(run.stdout)?.[1];
+    line('dnsperf, same mix, DO bit, 3 passes', `${dnsperfQps.toFixed(0)} queries/s (${lost ?? '?'} lost)`);
+  }
+}
+
+// 4. and 5. On the audit threads.
+async function threaded(label: string, count: number, options: AuditOptions): Promise<void> {
+  const pool = new AuditPool({ servers: [lab.resolver], threads: THREADS, caFile: lab.caFile });
+  // The threads loaded and answering before the clock starts.
+  await pool.stats();
+  const failedBefore = { n: 0 };
+  const r = await drive(names(count), CONCURRENCY, async (n) => {
+    const report = (await pool.audit(n, options)) as Report;
+    if ((report.evidence.dns as { failed?: number } | undefined)?.failed) failedBefore.n++;
+  });
+  const s = await pool.stats();
+  await pool.close();
+  const qps = s.resolver.queries / r.seconds;
+  const share = dnsperfQps ? `, ${((100 * qps) / dnsperfQps).toFixed(0)}% of dnsperf's` : '';
+  line(
+    label,
+    `${r.rate.toFixed(0)} domains/s, ${qps.toFixed(0)} queries/s${share}, ` +
+      `CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, ` +
+      `${s.resolver.timeouts} timeouts, ${failedBefore.n} audits with a failed lookup, peak RSS ${mib(peakRss())}`,
+  );
+}
+if (!ONLY_NIGHTLY) {
+  await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly);
+  if (BIG !== DOMAINS) await threaded(`DNS only, ${THREADS} threads, ${BIG} domains`, BIG, dnsOnly);
+  await threaded(`probes on, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, withProbes);
+}
+
+// 6. A night, end to end.
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function start(command: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/mailaudit.js'), command], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    const text = d.toString();
+    if (!/API listening/.test(text)) process.stderr.write(`[${command}] ${text}`);
+  });
+  return child;
+}
+
+/** A process's peak resident set (VmHWM), read before it stops. */
+function vmHwm(pid: number | undefined): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0) * 1024;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function night(workers: number): Promise<void> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const prefix = `bench:${schema}`;
+  const admin = createSql(DATABASE_URL, { max: 1 });
+  await admin`create schema ${admin(schema)}`;
+  const sql = createSql(DATABASE_URL, { schema, max: 4 });
+  const children: ChildProcess[] = [];
+  try {
+    await migrate(sql);
+    const tenant = await createTenant(sql, 'bench');
+    const { key } = await createApiKey(sql, tenant.id, ['read', 'audit', 'admin']);
+    const port = await freePort();
+    const env: Record<string, string> = {
+      DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      REPORT_LINK_SECRET: 'bench-report-link-secret',
+      MAILAUDIT_RESOLVERS: lab.resolver,
+      MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+      MAILAUDIT_CA_FILE: lab.caFile,
+      MAILAUDIT_DKIM_SELECTORS: 'default',
+      MAILAUDIT_IP_BLOCKLISTS: IP_BLOCKLIST,
+      MAILAUDIT_DOMAIN_BLOCKLISTS: DOMAIN_BLOCKLIST,
+      WORKER_CONCURRENCY: '16',
+      WORKER_AUDIT_THREADS: String(Math.max(1, Math.floor(THREADS / workers))),
+    };
+    const api = start('serve', env);
+    children.push(api);
+    const base = `http://127.0.0.1:${port}`;
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (i > 600 || api.exitCode !== null) throw new Error('the API did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Registered through the API, as a control panel does (not timed).
+    const list = names(NIGHTLY);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= list.length) return;
+          const res = await fetch(`${base}/v1/domains/${list[i]}`, {
+            method: 'PUT',
+            headers,
+            body: JSON.stringify({ nightly: true }),
+          });
+          if (!res.ok) throw new Error(`PUT /v1/domains/${list[i]}: ${res.status} ${await res.text()}`);
+        }
+      }),
+    );
+    for (let w = 0; w < workers; w++) children.push(start('worker', env));
+    // The night, started through the API; done when its last audit is stored.
+    const t0 = performance.now();
+    const started = await fetch(`${base}/v1/nightly/run`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization },
+    });
+    if (started.status !== 202) throw new Error(`POST /v1/nightly/run: ${started.status}`);
+    let run: { id: string; status: string; audits: number } | undefined;
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 250));
+      const res = await fetch(`${base}/v1/nightly/runs`, { headers });
+      run = ((await res.json()) as { runs: { id: string; status: string; audits: number }[] }).runs[0];
+      if (run?.status === 'done') break;
+      if (performance.now() - t0 > 1_800_000) throw new Error('the night did not end within 30 minutes');
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const rss = children.slice(1).map((c) => vmHwm(c.pid));
+    const [counts] = await sql<{ done: number; failed: number; p50: number; p95: number }[]>`
+      select count(*) filter (where a.status = 'done')::int as done,
+             count(*) filter (where a.status = 'failed')::int as failed,
+             percentile_cont(0.5) within group (order by (r.report->>'durationMs')::int) as p50,
+             percentile_cont(0.95) within group (order by (r.report->>'durationMs')::int) as p95
+      from audits a left join reports r on r.audit_id = a.id
+      where a.nightly_run_id = ${run?.id as string}`;
+    line(
+      `night end to end, ${workers} worker process${workers > 1 ? 'es' : ''}`,
+      `${NIGHTLY} domains in ${seconds.toFixed(1)} s = ${(NIGHTLY / seconds).toFixed(0)} domains/s, ` +
+        `${counts?.done} reports stored, ${counts?.failed} failed, ${NIGHTLY - (counts?.done ?? 0) - (counts?.failed ?? 0)} lost; ` +
+        `audit p50 ${Number(counts?.p50).toFixed(0)} ms, p95 ${Number(counts?.p95).toFixed(0)} ms; ` +
+        `peak RSS per worker ${rss.map(mib).join(', ')} (${env.WORKER_AUDIT_THREADS} audit thread${env.WORKER_AUDIT_THREADS === '1' ? '' : 's'} each)`,
+    );
+  } finally {
+    await Promise.all(children.map(stop));
+    await sql.end();
+    await admin`drop schema ${admin(schema)} cascade`;
+    await admin.end();
+    const redis = new Redis(REDIS_URL);
+    let cursor = '0';
+    do {
+      const [c, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = c;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+    redis.disconnect();
+  }
+}
+
+if (!SKIP_NIGHTLY) {
+  await night(1);
+  await night(2);
+}
+line('peak RSS of this process', mib(peakRss()));
