@@ -1,6 +1,17 @@
 export { diffReports, type ReportDiff, type ReportLike } from './diff.js';
-export { renderHtml } from './html.js';
 export { reportLinkToken, verifyReportLink } from './links.js';
 export { renderMessageText } from './message.js';
+export {
+  asset,
+  type Brand,
+  DEFAULT_ACCENT,
+  type PageOptions,
+  type ReportPageOptions,
+  renderErrorPage,
+  renderReportPage,
+  textOn,
+} from './pages.js';
+export { currentRecords, type HistoryPoint, mergePorts, type ReportView, reportView } from './report-view.js';
 export { renderListingAlert, renderSummary, type Summary, type SummaryDomain } from './summary.js';
 export { renderText, type TextOptions } from './text.js';
+export { displayDomain, formatDate, LOCALES, type Locale, pickLocale } from './texts.js';

@@ -14,6 +14,7 @@ import { authPlugin } from './plugins/auth.js';
 import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { limitsPlugin } from './plugins/limits.js';
+import { pagesPlugin } from './plugins/pages.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audits.js';
 import { changeRoutes } from './routes/changes.js';
@@ -92,6 +93,7 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
   await app.register(docsPlugin, { ctx });
   await app.register(authPlugin, { ctx });
   await app.register(limitsPlugin, { ctx });
+  await app.register(pagesPlugin);
 
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));

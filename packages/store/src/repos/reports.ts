@@ -4,6 +4,7 @@ import { jsonb, type Tx } from '../db.js';
 
 export interface ReportRow {
   id: string;
+  tenantId: string;
   auditId: string;
   domain: string;
   score: number;
@@ -16,7 +17,7 @@ export interface ReportRow {
 }
 
 const columns = (sql: Tx) =>
-  sql`id, audit_id as "auditId", domain, score, grade, scoring_version as "scoringVersion", created_at as "createdAt",
+  sql`id, tenant_id as "tenantId", audit_id as "auditId", domain, score, grade, scoring_version as "scoringVersion", created_at as "createdAt",
       (created_at at time zone 'UTC')::text as "cursorAt"`;
 
 export async function getReportByAudit(sql: Tx, tenantId: string, auditId: string): Promise<ReportRow | undefined> {
@@ -58,6 +59,24 @@ export async function latestReports(sql: Tx, tenantId: string, domain: string, n
 export async function getReportById(sql: Tx, id: string): Promise<ReportRow | undefined> {
   const [row] = await sql<ReportRow[]>`select ${columns(sql)}, report from reports where id = ${id}`;
   return row;
+}
+
+/**
+ * Score and grade of the last `n` reports of a report's domain up to and including that report,
+ * oldest first: the score history its page draws.
+ */
+export async function scoreHistory(
+  sql: Tx,
+  reportId: string,
+  n: number,
+): Promise<{ at: string; score: number; grade: string }[]> {
+  const rows = await sql<{ at: Date; score: number; grade: string }[]>`
+    select r.created_at as at, r.score, r.grade
+    from reports me join reports r on r.tenant_id = me.tenant_id and r.domain = me.domain
+      and (r.created_at, r.id) <= (me.created_at, me.id)
+    where me.id = ${reportId}
+    order by r.created_at desc, r.id desc limit ${n}`;
+  return rows.reverse().map((r) => ({ at: r.at.toISOString(), score: r.score, grade: r.grade }));
 }
 
 /**

@@ -1,14 +1,36 @@
 /**
- * GET /r/:id?t=<token>: one report as an HTML page, for the links in summary emails. Needs no key:
- * the token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report.
+ * GET /r/:id?t=<token>[&lang=en|tr]: one report as a page, for the links in summary emails and for
+ * the control panel. Needs no key: the token, an HMAC of the report id under REPORT_LINK_SECRET,
+ * authorizes this one report. A broken link answers a page too (404), never JSON.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { renderHtml, verifyReportLink } from '@mailaudit/render';
-import { getReportById } from '@mailaudit/store';
-import type { FastifyPluginAsync } from 'fastify';
+import {
+  type Brand,
+  LOCALES,
+  type Locale,
+  pickLocale,
+  renderErrorPage,
+  renderReportPage,
+  verifyReportLink,
+} from '@mailaudit/render';
+import { getReportById, getSettings, getTenant, scoreHistory } from '@mailaudit/store';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
-import { errors } from '../errors.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How many of a domain's reports the score history shows. */
+export const HISTORY_POINTS = 12;
+
+/** The reader's language: `?lang=`, then the browser's, then the tenant's. */
+export function readerLocale(req: FastifyRequest, lang: string | undefined, tenantDefault?: string | null): Locale {
+  return pickLocale(lang, req.headers['accept-language'], tenantDefault);
+}
+
+export function languageLinks(path: string, query: Record<string, string>) {
+  return LOCALES.map((locale) => ({ locale, href: `${path}?${new URLSearchParams({ ...query, lang: locale })}` }));
+}
 
 export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -17,25 +39,45 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
       '/r/:id',
       {
         schema: {
-          summary: 'A report as an HTML page, for links in emails',
+          summary: 'A report as an HTML page, for links in emails and the control panel',
           description:
-            'Needs no key: the `t` token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report.',
+            'Needs no key: the `t` token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report. `lang` chooses English or Turkish (else Accept-Language). A broken link answers an HTML page with status 404.',
           security: [],
-          params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-          querystring: Type.Object({ t: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          querystring: Type.Object({
+            t: Type.Optional(Type.String({ maxLength: 64 })),
+            lang: Type.Optional(Type.String({ maxLength: 35 })),
+          }),
         },
       },
       async (req, reply) => {
         const { id } = req.params;
-        const { t } = req.query;
+        const { t, lang } = req.query;
         const secret = ctx.config.reportLinkSecret;
-        const row = secret && verifyReportLink(secret, id, t) ? await getReportById(ctx.sql, id) : undefined;
-        if (!row) throw errors.notFound('report');
+        const valid = !!secret && !!t && UUID.test(id) && verifyReportLink(secret, id, t);
+        const row = valid ? await getReportById(ctx.sql, id) : undefined;
+        const tenant = row ? await getTenant(ctx.sql, row.tenantId) : undefined;
+        if (!row || !tenant) {
+          const locale = readerLocale(req, lang);
+          return reply.html(renderErrorPage('notFound', { locale, brand: { name: '' }, nonce: reply.cspNonce }), 404);
+        }
+        const settings = await getSettings(ctx.sql, row.tenantId);
+        const locale = readerLocale(req, lang);
+        const brand: Brand = { name: tenant.name };
+        const history = await scoreHistory(ctx.sql, row.id, HISTORY_POINTS);
         return reply
-          .type('text/html; charset=utf-8')
           .header('cache-control', 'private, max-age=300')
-          .header('x-robots-tag', 'noindex')
-          .send(renderHtml(row.report));
+          .header('vary', 'accept-language')
+          .html(
+            renderReportPage(row.report, {
+              locale,
+              brand,
+              nonce: reply.cspNonce,
+              timeZone: settings?.timezone ?? 'UTC',
+              history,
+              languageLinks: languageLinks(`/r/${id}`, { t: t as string }),
+            }),
+          );
       },
     );
   };

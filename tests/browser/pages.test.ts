@@ -1,0 +1,199 @@
+/**
+ * The pages customers see, in real Chromium: report pages of lab domains audited by the real
+ * worker, in English and Turkish, at phone and desktop widths. Copy buttons copy, evidence
+ * sections open, nothing is logged as an error (a CSP violation would be), no request leaves
+ * 127.0.0.1, and axe-core finds no serious or critical accessibility problem. Screenshots go to
+ * tests/browser/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ensureLab, type LabInfo } from '@mailaudit/lab';
+import { reportLinkToken } from '@mailaudit/render';
+import { getReportByAudit } from '@mailaudit/store';
+import { createTestService, eventually, type TestService } from '../service/setup.js';
+import { axeViolations, type Harness, launch, open, screenshot, type Visit, WIDTHS } from './browser.js';
+
+const SECRET = 'test-report-link-secret';
+const DOMAINS = ['good.test', 'cert-expired.test', 'spf-all-pass.test', 'dmarc-none.test'] as const;
+
+let lab: LabInfo;
+let svc: TestService;
+let h: Harness;
+let base = '';
+const links = new Map<string, string>();
+
+async function audit(tenantId: string, key: string, domain: string): Promise<string> {
+  const res = await svc.app.inject({
+    method: 'POST',
+    url: '/v1/audits',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ domain }),
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  const id = res.json().id as string;
+  const row = await eventually(`report of ${domain}`, () => getReportByAudit(svc.sql, tenantId, id), 60_000);
+  return row.id;
+}
+
+before(async () => {
+  lab = await ensureLab();
+  svc = await createTestService(lab);
+  const tenant = await svc.tenant('Örnek Hosting');
+  const key = await tenant.key();
+  await svc.startWorker();
+  // Two audits of one domain, so that its page has a score history to draw.
+  await audit(tenant.id, key, 'spf-all-pass.test');
+  for (const d of DOMAINS) {
+    const id = await audit(tenant.id, key, d);
+    links.set(d, `/r/${id}?t=${reportLinkToken(SECRET, id)}`);
+  }
+  await svc.app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = svc.app.server.address() as { port: number };
+  base = `http://127.0.0.1:${addr.port}`;
+  h = await launch();
+});
+
+after(async () => {
+  await h?.close();
+  await svc?.close();
+});
+
+/** What every page must satisfy, whatever it shows. */
+async function assertClean(v: Visit, what: string) {
+  assert.deepEqual(v.errors, [], `${what}: console errors`);
+  assert.deepEqual(v.outside, [], `${what}: requests that left 127.0.0.1`);
+  const violations = await axeViolations(v.page);
+  assert.deepEqual(
+    violations.map((x) => `${x.id} (${x.impact}): ${x.help} at ${x.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `${what}: axe-core serious or critical violations`,
+  );
+}
+
+async function assertCopyButtons(v: Visit, what: string, done: string) {
+  const buttons = v.page.locator('button.copy');
+  const n = await buttons.count();
+  for (let i = 0; i < n; i++) {
+    const b = buttons.nth(i);
+    assert.ok(await b.isVisible(), `${what}: copy button ${i} is shown when JavaScript runs`);
+    const target = await b.getAttribute('data-copy');
+    const want = await v.page.locator(`[id="${target}"]`).textContent();
+    await b.click();
+    // The button says it copied (for a few seconds).
+    await v.page.waitForFunction(([el, text]) => (el as unknown as { textContent: string }).textContent === text, [
+      await b.elementHandle(),
+      done,
+    ] as const);
+    assert.equal(await v.page.evaluate('navigator.clipboard.readText()'), want, `${what}: clipboard`);
+  }
+  return n;
+}
+
+async function assertSectionsOpen(v: Visit, what: string) {
+  const sections = v.page.locator('details.evidence');
+  const n = await sections.count();
+  assert.ok(n > 0, `${what}: evidence sections`);
+  for (let i = 0; i < n; i++) {
+    const d = sections.nth(i);
+    assert.equal(await d.evaluate((el) => (el as unknown as { open: boolean }).open), false);
+    await d.locator('summary').click();
+    assert.equal(
+      await d.evaluate((el) => (el as unknown as { open: boolean }).open),
+      true,
+      `${what}: section ${i} opens`,
+    );
+    assert.ok(await d.locator('dl, table').first().isVisible(), `${what}: section ${i} shows its content`);
+  }
+}
+
+describe('report pages in Chromium', () => {
+  for (const lang of ['en', 'tr'] as const) {
+    for (const width of WIDTHS) {
+      it(`report pages in ${lang} at ${width} px`, async () => {
+        for (const domain of DOMAINS) {
+          const what = `${domain} ${lang} ${width}`;
+          const v = await open(h, `${base}${links.get(domain)}&lang=${lang}`, { width });
+          try {
+            assert.equal(await v.page.getAttribute('html', 'lang'), lang);
+            assert.equal(await v.page.locator('h1').textContent(), domain);
+            assert.match(
+              (await v.page.locator('#h-evidence').textContent()) ?? '',
+              lang === 'tr' ? /Teknik ayrıntılar/ : /Technical details/,
+            );
+            const copies = await assertCopyButtons(v, what, lang === 'tr' ? 'Kopyalandı' : 'Copied');
+            if (domain === 'spf-all-pass.test' || domain === 'dmarc-none.test')
+              assert.ok(copies > 0, `${what}: a suggested record to copy`);
+            await assertSectionsOpen(v, what);
+            await assertClean(v, what);
+            await screenshot(v.page, `report-${domain.replace(/\.test$/, '')}-${lang}-${width}`);
+          } finally {
+            await v.context.close();
+          }
+        }
+      });
+    }
+  }
+
+  it('shows one finding for an expired certificate served on four ports, with the ports listed', async () => {
+    const v = await open(h, `${base}${links.get('cert-expired.test')}&lang=en`, { width: 1280 });
+    try {
+      const expired = v.page.locator('li.finding', { hasText: 'tls.cert.expired' });
+      assert.equal(await expired.count(), 1);
+      assert.match((await expired.locator('.finding-subject').textContent()) ?? '', /ports 110, 143, 993, 995/);
+    } finally {
+      await v.context.close();
+    }
+  });
+
+  it('puts the record published now beside the suggested one', async () => {
+    const v = await open(h, `${base}${links.get('spf-all-pass.test')}&lang=en`, { width: 1280 });
+    try {
+      const f = v.page.locator('li.finding', { hasText: 'spf.all.pass' });
+      assert.equal(await f.locator('.record.current pre').textContent(), 'v=spf1 mx +all');
+      assert.equal(await f.locator('.record.suggested pre').textContent(), 'v=spf1 mx -all');
+      assert.equal(await v.page.locator('figure.chart svg circle.point').count(), 2, 'two audits in the history');
+    } finally {
+      await v.context.close();
+    }
+  });
+
+  it('works without JavaScript: records readable, no copy button shown', async () => {
+    const v = await open(h, `${base}${links.get('spf-all-pass.test')}`, { width: 375, javaScript: false });
+    try {
+      assert.equal(await v.page.locator('button.copy').first().isVisible(), false);
+      assert.ok(await v.page.locator('.record.suggested pre').first().isVisible());
+      await v.page.locator('details.evidence summary').first().click();
+      assert.equal(
+        await v.page
+          .locator('details.evidence')
+          .first()
+          .evaluate((el) => (el as unknown as { open: boolean }).open),
+        true,
+      );
+    } finally {
+      await v.context.close();
+    }
+  });
+
+  it('answers a broken or forged link with a page, not JSON', async () => {
+    const good = links.get('good.test') as string;
+    for (const url of [good.replace(/t=.{4}/, 't=AAAA'), '/r/not-a-uuid?t=x', `${good.split('?')[0]}?`]) {
+      const v = await open(h, `${base}${url}&lang=tr`, { width: 375 });
+      try {
+        const res = await v.page.request.get(`${base}${url}`);
+        assert.equal(res.status(), 404);
+        assert.match(res.headers()['content-type'] ?? '', /^text\/html/);
+        assert.match(res.headers()['content-security-policy'] ?? '', /default-src 'none'/);
+        assert.match((await v.page.locator('h1').textContent()) ?? '', /Bu bağlantı çalışmıyor/);
+        // Chromium logs the 404 status of the document itself; nothing else may be logged.
+        v.errors = v.errors.filter((e) => !/status of 404/.test(e));
+        await assertClean(v, url);
+      } finally {
+        await v.context.close();
+      }
+    }
+    const v = await open(h, `${base}${good.replace(/t=.{4}/, 't=AAAA')}`, { width: 1280 });
+    await screenshot(v.page, 'broken-link-en-1280');
+    await v.context.close();
+  });
+});
