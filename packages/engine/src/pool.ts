@@ -162,7 +162,10 @@ export class AuditPool {
     const w = this.waiting.get(r.id);
     if (!w) return;
     this.waiting.delete(r.id);
-    if ('stats' in r) return w.resolve(r.stats);
+    if ('stats' in r) {
+      w.resolve(r.stats);
+      return;
+    }
     thread.inFlight--;
     if (thread.inFlight === 0) thread.worker.unref();
     if ('json' in r) w.resolve(r.json);
