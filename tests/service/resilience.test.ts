@@ -10,6 +10,7 @@ import { createConnection } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ensureLab, type LabInfo } from '@mailaudit/lab';
 import { BIN } from '../helpers/cli.js';
+import { freePort } from '../reliability/stores.js';
 import { createTestService, eventually, type TestService } from './setup.js';
 
 let lab: LabInfo;
@@ -128,11 +129,13 @@ function startRedis(port: number): Promise<ChildProcess> {
 }
 
 describe('Redis briefly down', () => {
-  const PORT = 6391;
+  // A port the system hands out: a fixed one collided with another checkout's Redis once.
+  let PORT = 0;
   let redis: ChildProcess;
   let svc: TestService;
   let key: string;
   before(async () => {
+    PORT = await freePort();
     redis = await startRedis(PORT);
     svc = await createTestService(lab, { redisUrl: `redis://127.0.0.1:${PORT}` });
     key = await (await svc.tenant()).key();
