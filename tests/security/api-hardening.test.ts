@@ -220,3 +220,114 @@ describe('mailaudit serve', () => {
     }
   });
 });
+
+describe('quotas and fairness between tenants', () => {
+  it('counts failed authentications per client address and refuses it past the limit, before any lookup', async () => {
+    const limited = await createTestService(lab, { authFailuresPerMinute: 5 });
+    try {
+      const good = await (await limited.tenant()).key();
+      const as = (ip: string, k: string) =>
+        limited.app.inject({ url: '/v1/audits', remoteAddress: ip, headers: { authorization: `Bearer ${k}` } });
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await as('127.0.0.7', `mk_00000000_wrongkey${i}`)).statusCode);
+      assert.deepEqual(codes, [401, 401, 401, 401, 401]);
+      const refused = await as('127.0.0.7', 'mk_00000000_wrongkey9');
+      assert.equal(refused.statusCode, 429);
+      assert.equal(refused.json().error.code, 'rate_limited');
+      assert.ok(Number(refused.headers['retry-after']) > 0);
+      // The address is refused whatever key it brings; another address is not.
+      assert.equal((await as('127.0.0.7', good)).statusCode, 429);
+      assert.equal((await as('127.0.0.8', good)).statusCode, 200);
+      // A missing or malformed header counts as a failure too.
+      for (let i = 0; i < 5; i++)
+        await limited.app.inject({ url: '/v1/audits', remoteAddress: '127.0.0.9', headers: { authorization: 'x' } });
+      assert.equal((await as('127.0.0.9', good)).statusCode, 429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('limits requests per tenant, all its keys together, refused requests counted', async () => {
+    const limited = await createTestService(lab, { rateLimitPerMinute: 3 });
+    try {
+      const t = await limited.tenant();
+      const [k1, k2] = [await t.key(), await t.key()];
+      const other = await (await limited.tenant()).key();
+      const get = (k: string, url = '/v1/audits') =>
+        limited.app.inject({ url, headers: { authorization: `Bearer ${k}` } });
+      assert.equal((await get(k1)).statusCode, 200);
+      assert.equal((await get(k2, '/v1/audits?limit=abc')).statusCode, 400);
+      assert.equal((await get(k2)).statusCode, 200);
+      const refused = await get(k1);
+      assert.equal(refused.statusCode, 429);
+      assert.ok(refused.headers['retry-after']);
+      assert.equal((await get(other)).statusCode, 200, 'another tenant has its own budget');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses audits past the tenant quota of queued audits, and stores none of them', async () => {
+    const limited = await createTestService(lab, { tenantMaxQueuedAudits: 5 });
+    try {
+      const k = await (await limited.tenant()).key();
+      const post = (domains: string[]) =>
+        limited.app.inject({
+          method: 'POST',
+          url: '/v1/audits',
+          headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+          payload: JSON.stringify({ domains }),
+        });
+      assert.equal((await post(['a.test', 'b.test', 'c.test', 'd.test'])).statusCode, 202);
+      const refused = await post(['e.test', 'f.test']);
+      assert.equal(refused.statusCode, 429, refused.body);
+      assert.equal(refused.json().error.code, 'quota_exceeded');
+      const [n] = await limited.sql<{ n: number }[]>`select count(*)::int as n from audits`;
+      assert.equal(n?.n, 4);
+      assert.equal((await post(['e.test'])).statusCode, 202);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("one tenant's batch does not hold back another tenant's single audit", async () => {
+    const fair = await createTestService(lab);
+    try {
+      const big = await (await fair.tenant('big')).key();
+      const small = await (await fair.tenant('small')).key();
+      const post = (k: string, body: unknown) =>
+        fair.app.inject({
+          method: 'POST',
+          url: '/v1/audits',
+          headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        });
+      const batch = (await post(big, { domains: Array.from({ length: 20 }, () => 'nomx.test') })).json().audits as {
+        id: string;
+      }[];
+      const single = (await post(small, { domain: 'nomx.test' })).json().id as string;
+      // Every job has its rank in its tenant as priority: the single audit is a first.
+      assert.equal((await fair.ctx.queue.getJob(single))?.opts.priority, 1);
+      assert.equal((await fair.ctx.queue.getJob(batch[19]?.id as string))?.opts.priority, 20);
+      await fair.startWorker({ concurrency: 1 });
+      const ids = [...batch.map((a) => a.id), single];
+      await eventually(
+        'every audit',
+        async () => {
+          const [n] = await fair.sql<{ n: number }[]>`
+            select count(*)::int as n from audits where id in ${fair.sql(ids)} and status = 'done'`;
+          return n?.n === ids.length ? true : undefined;
+        },
+        180_000,
+      );
+      const [before] = await fair.sql<{ n: number }[]>`
+        select count(*)::int as n from audits
+        where id in ${fair.sql(batch.map((a) => a.id))}
+          and finished_at < (select finished_at from audits where id = ${single})`;
+      // One worker slot: it takes rank 1 of each tenant first (the batch's first was queued first).
+      assert.ok((before?.n ?? 99) <= 2, `${before?.n} of the batch's audits went first`);
+    } finally {
+      await fair.close();
+    }
+  });
+});

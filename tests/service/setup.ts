@@ -28,7 +28,12 @@ export interface TestService {
 
 export async function createTestService(
   lab: LabInfo,
-  opts: { redisUrl?: string; rateLimitPerMinute?: number } = {},
+  opts: {
+    redisUrl?: string;
+    rateLimitPerMinute?: number;
+    authFailuresPerMinute?: number;
+    tenantMaxQueuedAudits?: number;
+  } = {},
 ): Promise<TestService> {
   const schema = `t_${randomBytes(5).toString('hex')}`;
   const prefix = `test:${schema}`;
@@ -47,6 +52,8 @@ export async function createTestService(
       PORT: '0',
       PUBLIC_URL: 'http://api.test',
       RATE_LIMIT_PER_MINUTE: String(opts.rateLimitPerMinute ?? 10_000),
+      AUTH_FAILURES_PER_MINUTE: String(opts.authFailuresPerMinute ?? 100_000),
+      TENANT_MAX_QUEUED_AUDITS: String(opts.tenantMaxQueuedAudits ?? 10_000),
       LOG_LEVEL: 'silent',
       MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
       REPORT_LINK_SECRET: 'test-report-link-secret',

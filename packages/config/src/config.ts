@@ -41,8 +41,12 @@ export interface Config extends DatabaseConfig {
   host: string;
   /** Base of Location headers, the OpenAPI server and the links in emails. @default `http://<host>:<port>` */
   publicUrl: string;
-  /** Requests per minute per API key. @default 600 */
+  /** Requests per minute per tenant (all its keys together). @default 600 */
   rateLimitPerMinute: number;
+  /** Audits a tenant may have queued or running at once; more are refused with 429. @default 10000 */
+  tenantMaxQueuedAudits: number;
+  /** Failed authentications per minute per client address before its requests are refused (429) unread. @default 30 */
+  authFailuresPerMinute: number;
   /** Largest request body. @default 262144 */
   bodyLimit: number;
   /** pino level of the log lines, or 'silent'. @default 'info' */
@@ -156,6 +160,8 @@ export function toConfig(raw: RawEnv): Config {
     host: e.HOST,
     publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    tenantMaxQueuedAudits: e.TENANT_MAX_QUEUED_AUDITS,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
     bodyLimit: e.BODY_LIMIT_BYTES,
     logLevel: e.LOG_LEVEL,
     metricsHost: e.METRICS_HOST,

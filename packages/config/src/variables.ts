@@ -132,6 +132,8 @@ export const Env = Type.Object({
   HOST: text({ description: 'an address or host name to listen on' }, { default: '127.0.0.1' }),
   PUBLIC_URL: Type.Optional(url({ description: 'an http:// or https:// URL' }, ['http:', 'https:'])),
   RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 600),
+  TENANT_MAX_QUEUED_AUDITS: wholeNumber(1, 10_000_000, 10_000),
+  AUTH_FAILURES_PER_MINUTE: wholeNumber(1, 1_000_000, 30),
   BODY_LIMIT_BYTES: wholeNumber(1024, 16 * 2 ** 20, 262_144),
   LOG_LEVEL: Type.Union(
     LOG_LEVELS.map((l) => Type.Literal(l)),

@@ -83,18 +83,40 @@ export const AUDIT_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 86_400 },
 } as const;
 
-/** Queues audits; `delayMs` (by position) spreads a nightly cycle over its window. */
+/** BullMQ's largest priority (2^21). */
+export const MAX_PRIORITY = 2_097_152;
+
+/**
+ * The priority of a tenant's audit: its rank among that tenant's audits waiting or running (1 for
+ * the first). BullMQ takes the lowest priority first, so every tenant's first waiting audit goes
+ * before anyone's second, and so on: one tenant's 3,000 queued audits delay another's single audit
+ * by at most one audit per worker slot, not by 3,000 (fair scheduling between tenants by rank).
+ */
+export function fairPriority(backlog: number, i: number): number {
+  return Math.min(MAX_PRIORITY, backlog + i + 1);
+}
+
+/**
+ * Queues audits; `delayMs` (by position) spreads a nightly cycle over its window; `backlog` is how
+ * many audits the tenant already has waiting or running (the jobs' ranks follow it).
+ */
 export async function enqueueAudits(
   queue: Queue<AuditJob>,
   auditIds: string[],
   delayMs?: (i: number) => number,
+  backlog = 0,
 ): Promise<void> {
   if (auditIds.length === 0) return;
   await queue.addBulk(
     auditIds.map((auditId, i) => ({
       name: 'audit',
       data: { auditId },
-      opts: { ...AUDIT_JOB_OPTIONS, jobId: auditId, ...(delayMs ? { delay: delayMs(i) } : {}) },
+      opts: {
+        ...AUDIT_JOB_OPTIONS,
+        jobId: auditId,
+        priority: fairPriority(backlog, i),
+        ...(delayMs ? { delay: delayMs(i) } : {}),
+      },
     })),
   );
 }

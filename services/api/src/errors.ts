@@ -41,6 +41,23 @@ export const errors = {
       429,
       'rate_limited',
       `rate limit of ${max} requests a minute reached; retry in ${Math.ceil(retryInMs / 1000)} s`,
+      { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) },
+    ),
+  /** A tenant's queued and running audits would go beyond TENANT_MAX_QUEUED_AUDITS. */
+  quotaExceeded: (max: number, backlog: number) =>
+    new AppError(
+      429,
+      'quota_exceeded',
+      `this tenant has ${backlog} audits queued or running; at most ${max} at once. Retry when some are done`,
+      { 'retry-after': '60' },
+    ),
+  /** Too many failed authentications from one client address (AUTH_FAILURES_PER_MINUTE). */
+  tooManyAuthFailures: (retryInS: number) =>
+    new AppError(
+      429,
+      'rate_limited',
+      `too many failed authentications from this address; retry in ${retryInS} s`,
+      { 'retry-after': String(retryInS) },
     ),
   unavailable: (message: string) => new AppError(503, 'unavailable', message, { 'retry-after': '5' }),
   /** A feature this service was not configured for (test messages without INBOUND_DOMAIN). */

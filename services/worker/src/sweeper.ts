@@ -39,7 +39,8 @@ export async function sweep(ctx: WorkerContext): Promise<SweepResult> {
     }
     if (job && (state === 'failed' || state === 'completed')) await job.remove();
     if (lost) {
-      await ctx.audits.add('audit', { auditId: a.id }, { ...AUDIT_JOB_OPTIONS, jobId: a.id });
+      // First in line: it has waited longest (every audit job has a priority, see fairPriority).
+      await ctx.audits.add('audit', { auditId: a.id }, { ...AUDIT_JOB_OPTIONS, jobId: a.id, priority: 1 });
       result.requeued++;
     }
     await touchAudit(ctx.sql, a.id);

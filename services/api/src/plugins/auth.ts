@@ -40,13 +40,33 @@ const plugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => 
       return this.caller.tenantId;
     },
   });
+  // Failed authentications per client address, counted in Redis for a minute: past the limit the
+  // address is refused before any key is looked up, so a flood of invalid keys costs no database
+  // work. While Redis is away the count is skipped (as the request limit is).
+  const max = ctx.config.authFailuresPerMinute;
+  const failures = (ip: string) => `${ctx.config.redisPrefix}:authfail:${ip}`;
+  const failed = async (ip: string) => {
+    const n = await ctx.redis.incr(failures(ip)).catch(() => 0);
+    if (n === 1) await ctx.redis.pexpire(failures(ip), 60_000).catch(() => {});
+  };
   app.addHook('onRequest', async (req) => {
     const scope = req.routeOptions.config?.scope;
     if (!scope) return;
+    const seen = Number((await ctx.redis.get(failures(req.ip)).catch(() => null)) ?? 0);
+    if (seen >= max) {
+      const ttl = await ctx.redis.pttl(failures(req.ip)).catch(() => 60_000);
+      throw errors.tooManyAuthFailures(Math.max(1, Math.ceil((ttl > 0 ? ttl : 60_000) / 1000)));
+    }
     const m = BEARER.exec(req.headers.authorization ?? '');
-    if (!m?.[1]) throw errors.unauthorized();
+    if (!m?.[1]) {
+      await failed(req.ip);
+      throw errors.unauthorized();
+    }
     const key = await authenticate(ctx.sql, m[1]);
-    if (!key) throw errors.unauthorized('this API key is unknown or revoked');
+    if (!key) {
+      await failed(req.ip);
+      throw errors.unauthorized('this API key is unknown or revoked');
+    }
     req.caller = { keyId: key.id, tenantId: key.tenantId, scopes: key.scopes };
     if (!key.scopes.includes(scope)) throw errors.forbidden(scope);
   });

@@ -14,6 +14,7 @@ import {
   getReportByAudit,
   listAudits,
   saveIdempotent,
+  tenantBacklog,
 } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
@@ -100,6 +101,11 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           domain: a.domain,
           createdAt: a.createdAt.toISOString(),
         });
+        // The tenant's quota of audits queued or running, and the rank its new ones start from
+        // (fair scheduling between tenants: packages/queue fairPriority).
+        const backlog = await tenantBacklog(ctx.sql, req.tenantId);
+        if (backlog + domains.length > ctx.config.tenantMaxQueuedAudits)
+          throw errors.quotaExceeded(ctx.config.tenantMaxQueuedAudits, backlog);
         let stored: { rows: AuditRow[]; out: AuditsAccepted };
         try {
           // The rows (and the Idempotency-Key's response) are committed before their jobs are
@@ -126,7 +132,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           throw err;
         }
         const ids = stored.rows.map((r) => r.id);
-        const queued = await enqueueAudits(ctx.queue, ids).then(
+        const queued = await enqueueAudits(ctx.queue, ids, undefined, backlog).then(
           () => true,
           (err: Error) => {
             req.log.warn({ err: err.message }, 'queue unreachable');
