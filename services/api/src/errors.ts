@@ -53,12 +53,9 @@ export const errors = {
     ),
   /** Too many failed authentications from one client address (AUTH_FAILURES_PER_MINUTE). */
   tooManyAuthFailures: (retryInS: number) =>
-    new AppError(
-      429,
-      'rate_limited',
-      `too many failed authentications from this address; retry in ${retryInS} s`,
-      { 'retry-after': String(retryInS) },
-    ),
+    new AppError(429, 'rate_limited', `too many failed authentications from this address; retry in ${retryInS} s`, {
+      'retry-after': String(retryInS),
+    }),
   unavailable: (message: string) => new AppError(503, 'unavailable', message, { 'retry-after': '5' }),
   /** A feature this service was not configured for (test messages without INBOUND_DOMAIN). */
   notConfigured: (message: string) => new AppError(501, 'not_configured', message),
