@@ -28,11 +28,15 @@ export interface TenantSettings {
   summarySkipUnchanged: boolean;
   webhookUrl: string | null;
   webhookSecret: string | null;
+  /** A rotated-out secret that still signs (a second signature) until `webhookPreviousUntil`. */
+  webhookPreviousSecret: string | null;
+  webhookPreviousUntil: Date | null;
 }
 
 const settingsColumns = (sql: Tx) => sql`
   id, name, nightly_hour as "nightlyHour", timezone, nightly_window_minutes as "nightlyWindowMinutes",
-  summary_skip_unchanged as "summarySkipUnchanged", webhook_url as "webhookUrl", webhook_secret as "webhookSecret"`;
+  summary_skip_unchanged as "summarySkipUnchanged", webhook_url as "webhookUrl", webhook_secret as "webhookSecret",
+  webhook_previous_secret as "webhookPreviousSecret", webhook_previous_until as "webhookPreviousUntil"`;
 
 export async function getSettings(sql: Tx, tenantId: string): Promise<TenantSettings | undefined> {
   const [row] = await sql<TenantSettings[]>`select ${settingsColumns(sql)} from tenants where id = ${tenantId}`;
@@ -46,11 +50,30 @@ export async function allSettings(sql: Tx): Promise<TenantSettings[]> {
 export async function updateSettings(
   sql: Tx,
   tenantId: string,
-  s: Omit<TenantSettings, 'id' | 'name'>,
+  s: Omit<TenantSettings, 'id' | 'name' | 'webhookPreviousSecret' | 'webhookPreviousUntil'>,
 ): Promise<TenantSettings | undefined> {
   const [row] = await sql<TenantSettings[]>`
     update tenants set nightly_hour = ${s.nightlyHour}, timezone = ${s.timezone}, nightly_window_minutes = ${s.nightlyWindowMinutes},
       summary_skip_unchanged = ${s.summarySkipUnchanged}, webhook_url = ${s.webhookUrl}, webhook_secret = ${s.webhookSecret}
+    where id = ${tenantId} returning ${settingsColumns(sql)}`;
+  return row;
+}
+
+/**
+ * Replaces the webhook secret; the one it replaces keeps signing deliveries (a second signature)
+ * for `graceSeconds` more (0: not at all). Undefined for an unknown tenant.
+ */
+export async function rotateWebhookSecret(
+  sql: Tx,
+  tenantId: string,
+  secret: string,
+  graceSeconds: number,
+): Promise<TenantSettings | undefined> {
+  const [row] = await sql<TenantSettings[]>`
+    update tenants set
+      webhook_previous_secret = case when ${graceSeconds}::int > 0 then webhook_secret end,
+      webhook_previous_until = case when ${graceSeconds}::int > 0 then now() + make_interval(secs => ${graceSeconds}::int) end,
+      webhook_secret = ${secret}
     where id = ${tenantId} returning ${settingsColumns(sql)}`;
   return row;
 }

@@ -1,17 +1,24 @@
 /**
  * The tenant's settings: the hour, time zone and window of its nightly audits, whether to skip
- * unchanged summaries, its webhook URL (GET and PUT /v1/settings).
+ * unchanged summaries, its webhook URL (GET and PUT /v1/settings); the webhook secret's rotation
+ * and a test delivery (POST /v1/settings/webhook/rotate, /v1/settings/webhook/test).
  */
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { guardAddress } from '@mailaudit/engine';
-import { scheduleNightly } from '@mailaudit/queue';
-import { getSettings, type TenantSettings, updateSettings } from '@mailaudit/store';
+import { NOTIFY_JOB_OPTIONS, scheduleNightly } from '@mailaudit/queue';
+import {
+  createDelivery,
+  getSettings,
+  rotateWebhookSecret,
+  type TenantSettings,
+  updateSettings,
+} from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { errorResponses } from '../schemas.js';
+import { ErrorBody, errorResponses } from '../schemas.js';
 
 const SettingsView = Type.Object({
   nightlyHour: Type.Integer({ minimum: 0, maximum: 23 }),
@@ -21,8 +28,14 @@ const SettingsView = Type.Object({
   webhookUrl: Type.Union([Type.String(), Type.Null()]),
   webhookSecretSet: Type.Boolean(),
   webhookSecret: Type.Optional(
-    Type.String({ description: 'Shown once, when a webhook URL is first set or rotateWebhookSecret is true' }),
+    Type.String({
+      description:
+        'Shown once, when a webhook URL is first set or the secret rotated: `whsec_` and the base64 of the signing key (Standard Webhooks)',
+    }),
   ),
+  webhookPreviousSecretValidUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+    description: 'Until then deliveries carry a second signature, with the secret rotated out',
+  }),
 });
 
 const SettingsBody = Type.Object(
@@ -59,9 +72,31 @@ function view(s: TenantSettings, newSecret?: string) {
     summarySkipUnchanged: s.summarySkipUnchanged,
     webhookUrl: s.webhookUrl,
     webhookSecretSet: !!s.webhookSecret,
+    webhookPreviousSecretValidUntil:
+      s.webhookPreviousSecret && s.webhookPreviousUntil && s.webhookPreviousUntil > new Date()
+        ? s.webhookPreviousUntil.toISOString()
+        : null,
     ...(newSecret ? { webhookSecret: newSecret } : {}),
   };
 }
+
+/** A Standard Webhooks secret: `whsec_` and the base64 of 24 random bytes (the HMAC key). */
+const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+
+/** How long a rotated-out secret keeps signing. @default 86400 (a day) */
+const RotateBody = Type.Object(
+  {
+    previousValidForSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 604_800,
+        description:
+          'How long deliveries keep a second signature with the secret rotated out, in seconds (0 to 7 days; default 86400). 0: the old secret stops at once',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 function validTimeZone(tz: string): boolean {
   try {
@@ -134,7 +169,7 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
         let secret = current.webhookSecret;
         let shown: string | undefined;
         if (webhookUrl && (!secret || b.rotateWebhookSecret)) {
-          secret = `whsec_${randomBytes(24).toString('base64url')}`;
+          secret = newSecret();
           shown = secret;
         }
         const updated = await updateSettings(ctx.sql, req.tenantId, {
@@ -152,6 +187,77 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
           );
         });
         return view(updated, shown);
+      },
+    );
+
+    app.post(
+      '/settings/webhook/rotate',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          summary: 'Rotate the webhook signing secret',
+          description:
+            'Makes a new secret, shown once in the answer. The secret it replaces keeps signing every delivery (a second `v1,` signature in `webhook-signature`) for `previousValidForSeconds`, so that receivers can switch without losing a webhook.',
+          body: RotateBody,
+          response: { 200: SettingsView, ...errorResponses, 409: ErrorBody },
+        },
+        // No body is an empty one: every field has its default.
+        preValidation: async (req) => {
+          if (req.body === undefined || req.body === null) req.body = {};
+        },
+      },
+      async (req) => {
+        const current = await getSettings(ctx.sql, req.tenantId);
+        if (!current) throw errors.notFound('tenant');
+        if (!current.webhookUrl) throw errors.conflict('no webhook URL is set: PUT /v1/settings {"webhookUrl"} first');
+        const secret = newSecret();
+        const updated = await rotateWebhookSecret(
+          ctx.sql,
+          req.tenantId,
+          secret,
+          req.body.previousValidForSeconds ?? 86_400,
+        );
+        if (!updated) throw errors.notFound('tenant');
+        return view(updated, secret);
+      },
+    );
+
+    app.post(
+      '/settings/webhook/test',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          summary: 'Send a test webhook',
+          description:
+            'Records a `webhook.test` delivery to the webhook URL and queues it: it is signed and retried like any other, and shows in GET /v1/webhooks/deliveries.',
+          response: {
+            202: Type.Object({ deliveryId: Type.String({ format: 'uuid' }), event: Type.Literal('webhook.test') }),
+            ...errorResponses,
+            409: ErrorBody,
+            503: ErrorBody,
+          },
+        },
+      },
+      async (req, reply) => {
+        const settings = await getSettings(ctx.sql, req.tenantId);
+        if (!settings) throw errors.notFound('tenant');
+        if (!settings.webhookUrl) throw errors.conflict('no webhook URL is set: PUT /v1/settings {"webhookUrl"} first');
+        const d = await createDelivery(ctx.sql, {
+          tenantId: req.tenantId,
+          runId: null,
+          event: 'webhook.test',
+          url: settings.webhookUrl,
+          payload: {
+            event: 'webhook.test',
+            createdAt: new Date().toISOString(),
+            data: { message: 'a test delivery, sent on request' },
+          },
+        });
+        // Recorded first: a delivery not queued stays pending in the log, and the answer says so.
+        await ctx.tasks.add('webhook', { kind: 'webhook', deliveryId: d.id }, NOTIFY_JOB_OPTIONS).catch(() => {
+          throw errors.unavailable('the delivery is recorded but could not be queued (queue unreachable); retry');
+        });
+        return reply.code(202).send({ deliveryId: d.id, event: 'webhook.test' as const });
       },
     );
   };

@@ -1,6 +1,6 @@
 /**
  * Sending: summary and alert emails through nodemailer over SMTP_URL, webhook deliveries signed
- * with HMAC-SHA256. Each attempt is recorded; a failure is thrown so that BullMQ retries it with
+ * as Standard Webhooks prescribe. Each attempt is recorded; a failure is thrown so that BullMQ retries it with
  * backoff, and the last one marks the email or delivery failed.
  */
 import { createHmac } from 'node:crypto';
@@ -46,9 +46,29 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
   }
 }
 
-/** The signature header value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+/**
+ * The `webhook-signature` header of Standard Webhooks (https://www.standardwebhooks.com): for each
+ * secret, `v1,` and the base64 HMAC-SHA256 of `<id>.<timestamp>.<body>`, keyed with the bytes the
+ * secret's base64 (after `whsec_`) stands for; several are separated by spaces (a rotation).
+ */
+export function signWebhook(secrets: string[], id: string, timestamp: number, body: string): string {
+  return secrets
+    .map((secret) => {
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+    })
+    .join(' ');
+}
+
+/** The secrets that sign now: the current one, and a rotated-out one until its time is up. */
+export function signingSecrets(
+  s: { webhookSecret: string | null; webhookPreviousSecret: string | null; webhookPreviousUntil: Date | null },
+  now: Date,
+): string[] {
+  const out = s.webhookSecret ? [s.webhookSecret] : [];
+  if (s.webhookPreviousSecret && s.webhookPreviousUntil && s.webhookPreviousUntil > now)
+    out.push(s.webhookPreviousSecret);
+  return out;
 }
 
 export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: string): Promise<string> {
@@ -58,7 +78,8 @@ export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: s
   const settings = await getSettings(ctx.sql, d.tenantId);
   if (!settings?.webhookSecret) throw new UnrecoverableError('the tenant has no webhook secret');
   const body = JSON.stringify({ id: d.id, ...d.payload });
-  const timestamp = Math.floor(ctx.now().getTime() / 1000);
+  const now = ctx.now();
+  const timestamp = Math.floor(now.getTime() / 1000);
   try {
     // The engine's guarded HTTP client, the audits' (the worker's context makes one for both).
     const { status } = await ctx.http.request(
@@ -69,8 +90,10 @@ export async function deliverWebhook(ctx: WorkerContext, job: Job, deliveryId: s
           'content-type': 'application/json',
           'user-agent': 'mailaudit-webhook',
           'mailaudit-event': d.event,
-          'mailaudit-delivery': d.id,
-          'mailaudit-signature': signWebhook(settings.webhookSecret, timestamp, body),
+          // Standard Webhooks: the id is the delivery's, the same on every retry (receivers dedupe on it).
+          'webhook-id': d.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(signingSecrets(settings, now), d.id, timestamp, body),
         },
         body,
         timeoutMs: 10_000,
