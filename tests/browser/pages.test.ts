@@ -20,6 +20,8 @@ let lab: LabInfo;
 let svc: TestService;
 let h: Harness;
 let base = '';
+let overview = '';
+let tenantId = '';
 const links = new Map<string, string>();
 
 async function audit(tenantId: string, key: string, domain: string): Promise<string> {
@@ -40,7 +42,25 @@ before(async () => {
   svc = await createTestService(lab);
   const tenant = await svc.tenant('Örnek Hosting');
   const key = await tenant.key();
+  tenantId = tenant.id;
   await svc.startWorker();
+  for (const d of DOMAINS) {
+    const put = await svc.app.inject({
+      method: 'PUT',
+      url: `/v1/domains/${d}`,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ nightly: false }),
+    });
+    assert.ok(put.statusCode < 300, put.body);
+  }
+  const link = await svc.app.inject({
+    method: 'POST',
+    url: '/v1/overview-link',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: JSON.stringify({ days: 7 }),
+  });
+  assert.equal(link.statusCode, 200, link.body);
+  overview = new URL(link.json().url as string).pathname + new URL(link.json().url as string).search;
   // Two audits of one domain, so that its page has a score history to draw.
   await audit(tenant.id, key, 'spf-all-pass.test');
   for (const d of DOMAINS) {
@@ -195,5 +215,67 @@ describe('report pages in Chromium', () => {
     const v = await open(h, `${base}${good.replace(/t=.{4}/, 't=AAAA')}`, { width: 1280 });
     await screenshot(v.page, 'broken-link-en-1280');
     await v.context.close();
+  });
+});
+
+describe('the overview page in Chromium', () => {
+  for (const lang of ['en', 'tr'] as const) {
+    for (const width of WIDTHS) {
+      it(`lists every domain, sorts and filters, in ${lang} at ${width} px`, async () => {
+        const what = `overview ${lang} ${width}`;
+        const v = await open(h, `${base}${overview}&lang=${lang}`, { width });
+        try {
+          const rows = v.page.locator('table.overview tbody tr');
+          assert.equal(await rows.count(), DOMAINS.length);
+          assert.deepEqual(
+            await v.page.locator('table.overview tbody tr td:first-child a').allTextContents(),
+            [...DOMAINS].sort(),
+          );
+          await assertClean(v, what);
+          await screenshot(v.page, `overview-${lang}-${width}`);
+          // Sort by score, best first, on the server: through the column's link on a desktop, the
+          // form on a phone (the table's head is not shown there).
+          if (width > 640) await v.page.locator('th a').nth(1).click();
+          else {
+            await v.page.locator('select#sort').selectOption('score');
+            await v.page.locator('select#dir').selectOption('desc');
+            await v.page.locator('button.apply').click();
+          }
+          await v.page.waitForURL(/sort=score/);
+          const scores = (await v.page.locator('span.score').allTextContents()).map(Number);
+          assert.deepEqual(
+            scores,
+            [...scores].sort((a, b) => b - a),
+            `${what}: sorted by score`,
+          );
+          // Filter on the grade of the first row only.
+          const grade = ((await v.page.locator('.mini-grade').first().textContent()) ?? '').trim();
+          await v.page.locator(`input[name="grade"][value="${grade}"]`).check();
+          await v.page.locator('button.apply').click();
+          await v.page.waitForURL(/grade=/);
+          const grades = (await v.page.locator('.mini-grade').allTextContents()).map((g) => g.trim());
+          assert.ok(grades.length > 0 && grades.every((g) => g === grade), `${what}: only grade ${grade}`);
+          assert.ok(
+            await v.page.locator('table.overview tbody tr td:first-child a').first().getAttribute('href'),
+            'each domain links to its report page',
+          );
+          await assertClean(v, `${what} after sorting and filtering`);
+        } finally {
+          await v.context.close();
+        }
+      });
+    }
+  }
+
+  it('answers an expired or forged link with a page', async () => {
+    const { overviewLinkToken } = await import('@mailaudit/render');
+    const past = Math.floor(Date.now() / 1000) - 60;
+    const expired = `/o/${tenantId}?e=${past}&t=${overviewLinkToken(SECRET, tenantId, past)}`;
+    const res = await svc.app.inject({ url: expired, headers: { 'accept-language': 'tr' } });
+    assert.equal(res.statusCode, 410);
+    assert.match(res.body, /Bu bağlantının süresi doldu/);
+    const forged = await svc.app.inject({ url: overview.replace(/t=.{4}/, 't=AAAA') });
+    assert.equal(forged.statusCode, 404);
+    assert.match(String(forged.headers['content-type']), /^text\/html/);
   });
 });

@@ -1,13 +1,16 @@
 export { diffReports, type ReportDiff, type ReportLike } from './diff.js';
-export { reportLinkToken, verifyReportLink } from './links.js';
+export { overviewLinkToken, reportLinkToken, verifyOverviewLink, verifyReportLink } from './links.js';
 export { renderMessageText } from './message.js';
+export { type OverviewItem, type OverviewSortKey, type OverviewState, overviewView } from './overview-view.js';
 export {
   asset,
   type Brand,
   DEFAULT_ACCENT,
+  type OverviewPageOptions,
   type PageOptions,
   type ReportPageOptions,
   renderErrorPage,
+  renderOverviewPage,
   renderReportPage,
   textOn,
 } from './pages.js';

@@ -14,3 +14,25 @@ export function verifyReportLink(secret: string, reportId: string, token: string
   const got = Buffer.from(token);
   return want.length === got.length && timingSafeEqual(want, got);
 }
+
+/**
+ * Links to a tenant's overview page that need no key and expire: the tenant id and the expiry time
+ * (Unix seconds) with an HMAC of both under the same secret.
+ */
+export function overviewLinkToken(secret: string, tenantId: string, expires: number): string {
+  return createHmac('sha256', secret).update(`overview:${tenantId}:${expires}`).digest('base64url').slice(0, 32);
+}
+
+/** `valid`, `expired` (a genuine link whose time has passed) or `invalid`. */
+export function verifyOverviewLink(
+  secret: string,
+  tenantId: string,
+  expires: number,
+  token: string,
+  now: Date,
+): 'valid' | 'expired' | 'invalid' {
+  const want = Buffer.from(overviewLinkToken(secret, tenantId, expires));
+  const got = Buffer.from(token);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return 'invalid';
+  return expires * 1000 > now.getTime() ? 'valid' : 'expired';
+}

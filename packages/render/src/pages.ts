@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Report } from '@mailaudit/engine';
 import nunjucks from 'nunjucks';
+import { type OverviewItem, type OverviewState, overviewView } from './overview-view.js';
 import { type HistoryPoint, reportView } from './report-view.js';
 import { type Locale, t } from './texts.js';
 
@@ -76,6 +77,20 @@ export function renderReportPage(report: Report, opts: ReportPageOptions): strin
     r: reportView(report, opts),
     languages: opts.languageLinks ?? [],
     timeZone: opts.timeZone,
+  });
+}
+
+export interface OverviewPageOptions extends PageOptions {
+  timeZone: string;
+  state: OverviewState;
+  languageLinks?: { locale: Locale; href: string }[];
+}
+
+export function renderOverviewPage(items: OverviewItem[], opts: OverviewPageOptions): string {
+  return env.render('overview.njk', {
+    ...common(opts),
+    o: overviewView(items, opts.state, opts.locale, opts.timeZone),
+    languages: opts.languageLinks ?? [],
   });
 }
 

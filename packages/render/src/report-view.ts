@@ -110,14 +110,15 @@ function reverseLabels(address: string): string {
   return /^[\d.]+$/.test(address) ? `${address.split('.').reverse().join('.')}.in-addr.arpa` : '\u0000';
 }
 
-export function findingGroups(report: Report, locale: Locale) {
+export function findingGroups(report: Report, locale: Locale, timeZone = 'UTC') {
   const sorted = [...report.findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   const merged = mergePorts(sorted);
   return SEVERITIES.map((severity) => {
     const findings: FindingView[] = merged
       .filter((m) => m.finding.severity === severity)
       .map(({ finding: f, subject, ports }) => {
-        const text = findingText(locale, f);
+        // A problem shared by several ports is told once, with the ports as a list.
+        const text = findingText(locale, ports.length ? { ...f, params: { ...f.params, port: ports } } : f, timeZone);
         return {
           code: f.code,
           severity,
@@ -361,7 +362,7 @@ export function reportView(report: Report, opts: ReportViewOptions) {
     gradeLine: gradeLine(report, locale),
     audited: { iso: report.startedAt, text: formatDate(locale, report.startedAt, timeZone) },
     categories: categoryViews(report, locale),
-    groups: findingGroups(report, locale),
+    groups: findingGroups(report, locale, timeZone),
     evidence: evidenceSections(report, locale, timeZone),
     chart: historyChart(opts.history ?? [], locale, timeZone),
   };

@@ -40,7 +40,7 @@ const report: Report = {
       category: 'spf',
       subject: 'xn--bcher-kva.example',
       message: 'ends in +all <script>alert(1)</script>',
-      params: { term: '+all' },
+      params: { term: '<script>alert(1)</script>' },
       fix: { type: 'TXT', name: 'xn--bcher-kva.example', value: 'v=spf1 mx -all' },
     },
   ],
@@ -62,10 +62,12 @@ describe('report page', () => {
     const html = renderReportPage(report, { ...opts, locale: 'en' });
     assert.ok(html.includes('<h1>bücher.example</h1>'));
     assert.ok(html.includes('Örnek &lt;Hosting&gt;'));
-    assert.ok(html.includes('ends in +all &lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(html.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!html.includes('<script>alert'));
     assert.ok(html.includes('<pre><code>v=spf1 mx +all &quot;quoted&quot; &lt;b&gt;</code></pre>'), 'current record');
     assert.match(html, /<pre><code id="fix-[^"]+">v=spf1 mx -all<\/code><\/pre>/);
     assert.match(html, /ports 143, 993/);
+    assert.match(html, /imap.example.com on port 143 and 993 expired/);
     assert.equal((html.match(/<script/g) ?? []).length, 1);
     assert.match(html, /<script src="\/assets\/page.js" defer><\/script>/);
     assert.ok(html.includes('<style nonce="abc">'));

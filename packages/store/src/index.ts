@@ -18,6 +18,7 @@ export * from './repos/keys.js';
 export * from './repos/message-tests.js';
 export * from './repos/nightly-runs.js';
 export * from './repos/overview.js';
+export * from './repos/pages.js';
 export * from './repos/reports.js';
 export * from './repos/tenants.js';
 export * from './repos/webhooks.js';

@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.js';
 import { messageTestRoutes } from './routes/message-tests.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nightlyRoutes } from './routes/nightly.js';
+import { overviewLinkRoutes, overviewPageRoutes } from './routes/overview-page.js';
 import { reportPageRoutes } from './routes/report-pages.js';
 import { reportRoutes } from './routes/reports.js';
 import { settingsRoutes } from './routes/settings.js';
@@ -51,6 +52,7 @@ const V1 = [
   emailRoutes,
   webhookRoutes,
   messageTestRoutes,
+  overviewLinkRoutes,
 ];
 
 export async function buildApp(ctx: ApiContext): Promise<App> {
@@ -98,6 +100,7 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
   await app.register(healthRoutes(ctx));
   await app.register(metricsRoutes(ctx));
   await app.register(reportPageRoutes(ctx));
+  await app.register(overviewPageRoutes(ctx));
   for (const routes of V1) await app.register(routes(ctx), { prefix: '/v1' });
   return app;
 }
