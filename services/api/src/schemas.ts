@@ -2,6 +2,7 @@
  * TypeBox schemas of the API: requests are validated against them and the OpenAPI document is
  * generated from them.
  */
+import { LOCALES } from '@mailaudit/catalog';
 import { type Static, Type } from 'typebox';
 
 export const ErrorBody = Type.Object(
@@ -158,10 +159,22 @@ export const PageQuery = Type.Object(
 
 const Email = Type.String({ pattern: '^[^@\\s]{1,64}@[^@\\s]{1,253}$', maxLength: 320 });
 
+/** A language of the message catalogue (`@mailaudit/catalog`). */
+export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('tr')], {
+  description: `A language: ${LOCALES.join(' or ')}`,
+});
+
 export const DomainBody = Type.Object(
   {
     nightly: Type.Optional(Type.Boolean({ description: 'Audit every night (default true)' })),
     recipients: Type.Optional(Type.Array(Email, { maxItems: 50, description: 'Who gets the nightly summary' })),
+    recipientLocales: Type.Optional(
+      Type.Record(Type.String({ maxLength: 320 }), LocaleSchema, {
+        maxProperties: 50,
+        description:
+          "Each recipient's language (address: en or tr), over the tenant's default; every address must be one of recipients",
+      }),
+    ),
     dkimSelectors: Type.Optional(Selectors),
     extraHosts: Type.Optional(Type.Array(DomainName, { maxItems: 20, description: 'More mail hosts to probe' })),
   },
@@ -172,6 +185,7 @@ export const DomainView = Type.Object({
   domain: Type.String(),
   nightly: Type.Boolean(),
   recipients: Type.Array(Type.String()),
+  recipientLocales: Type.Record(Type.String(), Type.String(), { description: "Recipients' own languages" }),
   dkimSelectors: Type.Array(Type.String()),
   dkimSelectorsFound: Type.Array(Type.String(), {
     description: "Selectors seen signing the domain's test messages; audits check them as well",

@@ -8,24 +8,28 @@ export interface DomainRow {
   dkimSelectorsFound: string[];
   extraHosts: string[];
   recipients: string[];
+  /** A recipient's own language (address -> locale), over the tenant's default. */
+  recipientLocales: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const columns = (sql: Tx) =>
-  sql`domain, nightly, dkim_selectors as "dkimSelectors", dkim_selectors_found as "dkimSelectorsFound", extra_hosts as "extraHosts", recipients, created_at as "createdAt", updated_at as "updatedAt"`;
+  sql`domain, nightly, dkim_selectors as "dkimSelectors", dkim_selectors_found as "dkimSelectorsFound", extra_hosts as "extraHosts", recipients, recipient_locales as "recipientLocales", created_at as "createdAt", updated_at as "updatedAt"`;
 
 export async function upsertDomain(
   sql: Tx,
   tenantId: string,
-  d: { domain: string; nightly: boolean; dkimSelectors: string[]; extraHosts: string[]; recipients: string[] },
+  d: DomainInput,
 ): Promise<{ row: DomainRow; created: boolean }> {
   const [row] = await sql<(DomainRow & { created: boolean })[]>`
-    insert into domains (tenant_id, domain, nightly, dkim_selectors, extra_hosts, recipients)
-    values (${tenantId}, ${d.domain}, ${d.nightly}, ${d.dkimSelectors}, ${d.extraHosts}, ${d.recipients})
+    insert into domains (tenant_id, domain, nightly, dkim_selectors, extra_hosts, recipients, recipient_locales)
+    values (${tenantId}, ${d.domain}, ${d.nightly}, ${d.dkimSelectors}, ${d.extraHosts}, ${d.recipients},
+      ${JSON.stringify(d.recipientLocales ?? {})}::text::jsonb)
     on conflict (tenant_id, domain) do update set
       nightly = excluded.nightly, dkim_selectors = excluded.dkim_selectors,
-      extra_hosts = excluded.extra_hosts, recipients = excluded.recipients, updated_at = now()
+      extra_hosts = excluded.extra_hosts, recipients = excluded.recipients,
+      recipient_locales = excluded.recipient_locales, updated_at = now()
     returning ${columns(sql)}, (xmax = 0) as created`;
   const { created, ...rest } = row as DomainRow & { created: boolean };
   return { row: rest, created };
@@ -52,8 +56,10 @@ export async function listDomains(sql: Tx, tenantId: string, limit: number, afte
 
 /** The domains of a tenant audited every night. */
 export async function nightlyDomains(sql: Tx, tenantId: string) {
-  return sql<{ domain: string; dkimSelectors: string[]; recipients: string[] }[]>`
-    select domain, dkim_selectors as "dkimSelectors", recipients from domains where tenant_id = ${tenantId} and nightly order by domain`;
+  return sql<
+    { domain: string; dkimSelectors: string[]; recipients: string[]; recipientLocales: Record<string, string> }[]
+  >`
+    select domain, dkim_selectors as "dkimSelectors", recipients, recipient_locales as "recipientLocales" from domains where tenant_id = ${tenantId} and nightly order by domain`;
 }
 
 /** Selectors kept from test messages per domain (the API takes at most 50 declared ones too). */
@@ -91,6 +97,8 @@ export interface DomainInput {
   dkimSelectors: string[];
   extraHosts: string[];
   recipients: string[];
+  /** Recipient address -> locale; recipients not in it read the tenant's default. @default {} */
+  recipientLocales?: Record<string, string>;
 }
 
 /**
@@ -117,8 +125,8 @@ export async function upsertDomains(
   );
   const inputs = sorted.map((d) => merge(d, current.get(d)));
   const rows = await sql<(DomainRow & { created: boolean })[]>`
-    insert into domains as d (tenant_id, domain, nightly, dkim_selectors, extra_hosts, recipients)
-    select ${tenantId}, i.domain, i.nightly, i.dkim_selectors, i.extra_hosts, i.recipients
+    insert into domains as d (tenant_id, domain, nightly, dkim_selectors, extra_hosts, recipients, recipient_locales)
+    select ${tenantId}, i.domain, i.nightly, i.dkim_selectors, i.extra_hosts, i.recipients, i.recipient_locales
     from jsonb_to_recordset(${JSON.stringify(
       inputs.map((i) => ({
         domain: i.domain,
@@ -126,14 +134,16 @@ export async function upsertDomains(
         dkim_selectors: i.dkimSelectors,
         extra_hosts: i.extraHosts,
         recipients: i.recipients,
+        recipient_locales: i.recipientLocales ?? {},
       })),
-    )}::text::jsonb) as i(domain text, nightly boolean, dkim_selectors text[], extra_hosts text[], recipients text[])
+    )}::text::jsonb) as i(domain text, nightly boolean, dkim_selectors text[], extra_hosts text[], recipients text[], recipient_locales jsonb)
     order by i.domain
     on conflict (tenant_id, domain) do update set
       nightly = excluded.nightly, dkim_selectors = excluded.dkim_selectors,
-      extra_hosts = excluded.extra_hosts, recipients = excluded.recipients, updated_at = now()
-    where (d.nightly, d.dkim_selectors, d.extra_hosts, d.recipients)
-      is distinct from (excluded.nightly, excluded.dkim_selectors, excluded.extra_hosts, excluded.recipients)
+      extra_hosts = excluded.extra_hosts, recipients = excluded.recipients,
+      recipient_locales = excluded.recipient_locales, updated_at = now()
+    where (d.nightly, d.dkim_selectors, d.extra_hosts, d.recipients, d.recipient_locales)
+      is distinct from (excluded.nightly, excluded.dkim_selectors, excluded.extra_hosts, excluded.recipients, excluded.recipient_locales)
     returning ${columns(sql)}, (xmax = 0) as created`;
   for (const { created, ...row } of rows) out.set(row.domain, { row, status: created ? 'created' : 'updated' });
   for (const [domain, row] of current) if (!out.has(domain)) out.set(domain, { row, status: 'unchanged' });

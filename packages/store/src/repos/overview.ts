@@ -85,6 +85,7 @@ interface Raw {
   dkimSelectorsFound: string[];
   extraHosts: string[];
   recipients: string[];
+  recipientLocales: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
   reportId: string | null;
@@ -173,7 +174,7 @@ export async function listOverview(
   }
   const rows = await sql<Raw[]>`
     select d.domain, d.nightly, d.dkim_selectors as "dkimSelectors", d.dkim_selectors_found as "dkimSelectorsFound",
-      d.extra_hosts as "extraHosts", d.recipients, d.created_at as "createdAt", d.updated_at as "updatedAt",
+      d.extra_hosts as "extraHosts", d.recipients, d.recipient_locales as "recipientLocales", d.created_at as "createdAt", d.updated_at as "updatedAt",
       s.report_id as "reportId", s.audit_id as "auditId", s.audited_at as "auditedAt", s.score, s.grade, s.outcome,
       s.worst_rank as "worstRank", s.critical, s.warning, s.notice, s.info, s.codes, s.categories,
       s.last_score as "lastScore", s.previous_score as "previousScore", s.changed_at as "changedAt",
@@ -199,6 +200,7 @@ function toRow(r: Raw): OverviewRow {
     dkimSelectorsFound: r.dkimSelectorsFound,
     extraHosts: r.extraHosts,
     recipients: r.recipients,
+    recipientLocales: r.recipientLocales,
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };

@@ -31,12 +31,15 @@ export interface TenantSettings {
   /** A rotated-out secret that still signs (a second signature) until `webhookPreviousUntil`. */
   webhookPreviousSecret: string | null;
   webhookPreviousUntil: Date | null;
+  /** Default language of the tenant's pages and emails (`en`, `tr`). */
+  locale: string;
 }
 
 const settingsColumns = (sql: Tx) => sql`
   id, name, nightly_hour as "nightlyHour", timezone, nightly_window_minutes as "nightlyWindowMinutes",
   summary_skip_unchanged as "summarySkipUnchanged", webhook_url as "webhookUrl", webhook_secret as "webhookSecret",
-  webhook_previous_secret as "webhookPreviousSecret", webhook_previous_until as "webhookPreviousUntil"`;
+  webhook_previous_secret as "webhookPreviousSecret", webhook_previous_until as "webhookPreviousUntil",
+  locale`;
 
 export async function getSettings(sql: Tx, tenantId: string): Promise<TenantSettings | undefined> {
   const [row] = await sql<TenantSettings[]>`select ${settingsColumns(sql)} from tenants where id = ${tenantId}`;
@@ -54,7 +57,8 @@ export async function updateSettings(
 ): Promise<TenantSettings | undefined> {
   const [row] = await sql<TenantSettings[]>`
     update tenants set nightly_hour = ${s.nightlyHour}, timezone = ${s.timezone}, nightly_window_minutes = ${s.nightlyWindowMinutes},
-      summary_skip_unchanged = ${s.summarySkipUnchanged}, webhook_url = ${s.webhookUrl}, webhook_secret = ${s.webhookSecret}
+      summary_skip_unchanged = ${s.summarySkipUnchanged}, webhook_url = ${s.webhookUrl}, webhook_secret = ${s.webhookSecret},
+      locale = ${s.locale}
     where id = ${tenantId} returning ${settingsColumns(sql)}`;
   return row;
 }

@@ -21,6 +21,7 @@ import { Type } from 'typebox';
 import { Value } from 'typebox/value';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
+import { reportFor } from '../locale.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import {
   AuditListQuery,
@@ -165,11 +166,11 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: { 200: AuditWithReport, ...errorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const audit = await getAudit(ctx.sql, req.tenantId, req.params.id);
         if (!audit) throw errors.notFound('audit');
         const report = audit.status === 'done' ? await getReportByAudit(ctx.sql, req.tenantId, audit.id) : undefined;
-        return { ...auditView(audit), report: report?.report ?? null };
+        return { ...auditView(audit), report: report ? reportFor(req, reply, report.report) : null };
       },
     );
 

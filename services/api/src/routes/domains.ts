@@ -42,6 +42,7 @@ function domainView(d: DomainRow) {
     domain: d.domain,
     nightly: d.nightly,
     recipients: d.recipients,
+    recipientLocales: d.recipientLocales ?? {},
     dkimSelectors: d.dkimSelectors,
     dkimSelectorsFound: d.dkimSelectorsFound,
     extraHosts: d.extraHosts,
@@ -79,6 +80,30 @@ const overviewCursor = cursorCodec(
 
 const CODE_VALUES = Object.keys(CODES);
 
+/**
+ * The recipients' languages to store: those given (each address must be a recipient), else the
+ * current ones of recipients that stay. `at` names the body for the error (single PUT only: the
+ * bulk PUT checks each item before, in checkRecipientLocales).
+ */
+function recipientLocales(
+  recipients: string[],
+  given: Record<string, string> | undefined,
+  current: Record<string, string> | undefined,
+  at?: string,
+): Record<string, string> {
+  if (given && at !== undefined) checkRecipientLocales(recipients, given, at);
+  const source = given ?? current ?? {};
+  return Object.fromEntries(Object.entries(source).filter(([address]) => recipients.includes(address)));
+}
+
+function checkRecipientLocales(recipients: string[], given: Record<string, string>, at: string): void {
+  for (const address of Object.keys(given)) {
+    if (!recipients.includes(address)) {
+      throw errors.badRequest(`${at}/recipientLocales: ${address} is not one of the recipients`);
+    }
+  }
+}
+
 export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -98,10 +123,12 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         const domain = domainFrom(req.params.domain);
         const b = req.body;
         const existing = await getDomain(ctx.sql, req.tenantId, domain);
+        const recipients = b.recipients ?? existing?.recipients ?? [];
         const { row, created } = await upsertDomain(ctx.sql, req.tenantId, {
           domain,
           nightly: b.nightly ?? existing?.nightly ?? true,
-          recipients: b.recipients ?? existing?.recipients ?? [],
+          recipients,
+          recipientLocales: recipientLocales(recipients, b.recipientLocales, existing?.recipientLocales, '/body'),
           dkimSelectors: b.dkimSelectors ?? existing?.dkimSelectors ?? [],
           extraHosts: (b.extraHosts ?? existing?.extraHosts ?? []).map((h, i) => domainFrom(h, `extraHosts[${i}]`)),
         });
@@ -228,6 +255,9 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
           try {
             const domain = domainFrom(item.domain, `/body/domains/${i}/domain`);
             const extraHosts = item.extraHosts?.map((h, j) => domainFrom(h, `/body/domains/${i}/extraHosts/${j}`));
+            if (item.recipientLocales && item.recipients) {
+              checkRecipientLocales(item.recipients, item.recipientLocales, `/body/domains/${i}`);
+            }
             if (valid.has(domain)) {
               results.push({
                 domain: item.domain,
@@ -245,10 +275,12 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         const done = await ctx.sql.begin((tx) =>
           upsertDomains(tx, req.tenantId, [...valid.keys()], (domain, existing) => {
             const b = valid.get(domain) as Item;
+            const recipients = b.recipients ?? existing?.recipients ?? [];
             return {
               domain,
               nightly: b.nightly ?? existing?.nightly ?? true,
-              recipients: b.recipients ?? existing?.recipients ?? [],
+              recipients,
+              recipientLocales: recipientLocales(recipients, b.recipientLocales, existing?.recipientLocales),
               dkimSelectors: b.dkimSelectors ?? existing?.dkimSelectors ?? [],
               extraHosts: b.extraHosts ?? existing?.extraHosts ?? [],
             };

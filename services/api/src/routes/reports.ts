@@ -10,6 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
+import { reportFor } from '../locale.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import {
   DiffQuery,
@@ -117,12 +118,12 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: { 200: ReportWithBody, ...errorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const r = await getReport(ctx.sql, req.tenantId, domainFrom(req.params.domain), req.params.id);
         if (!r) throw errors.notFound('report');
         return {
           ...reportSummary(r),
-          report: reportIn(r.report, req.query.view),
+          report: reportFor(req, reply, reportIn(r.report, req.query.view)),
           messageTests: await messageTestsLink(ctx, req.tenantId, r),
         };
       },
@@ -139,12 +140,12 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
           response: { 200: ReportWithBody, ...errorResponses },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const [r] = await latestReports(ctx.sql, req.tenantId, domainFrom(req.params.domain), 1);
         if (!r) throw errors.notFound('report');
         return {
           ...reportSummary(r),
-          report: reportIn(r.report, req.query.view),
+          report: reportFor(req, reply, reportIn(r.report, req.query.view)),
           messageTests: await messageTestsLink(ctx, req.tenantId, r),
         };
       },

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DEFAULT_LOCALE, isLocale } from '@mailaudit/catalog';
 import { guardAddress } from '@mailaudit/engine';
 import { NOTIFY_JOB_OPTIONS, scheduleNightly } from '@mailaudit/queue';
 import {
@@ -18,7 +19,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { ErrorBody, errorResponses } from '../schemas.js';
+import { ErrorBody, errorResponses, LocaleSchema } from '../schemas.js';
 
 const SettingsView = Type.Object({
   nightlyHour: Type.Integer({ minimum: 0, maximum: 23 }),
@@ -27,6 +28,7 @@ const SettingsView = Type.Object({
   summarySkipUnchanged: Type.Boolean(),
   webhookUrl: Type.Union([Type.String(), Type.Null()]),
   webhookSecretSet: Type.Boolean(),
+  locale: LocaleSchema,
   webhookSecret: Type.Optional(
     Type.String({
       description:
@@ -60,6 +62,11 @@ const SettingsBody = Type.Object(
       }),
     ),
     rotateWebhookSecret: Type.Optional(Type.Boolean()),
+    locale: Type.Optional(
+      Type.Union([Type.Literal('en'), Type.Literal('tr')], {
+        description: "Default language of the tenant's pages and emails (a recipient's own language wins)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -76,6 +83,7 @@ function view(s: TenantSettings, newSecret?: string) {
       s.webhookPreviousSecret && s.webhookPreviousUntil && s.webhookPreviousUntil > new Date()
         ? s.webhookPreviousUntil.toISOString()
         : null,
+    locale: isLocale(s.locale) ? s.locale : DEFAULT_LOCALE,
     ...(newSecret ? { webhookSecret: newSecret } : {}),
   };
 }
@@ -179,6 +187,7 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summarySkipUnchanged: b.summarySkipUnchanged ?? current.summarySkipUnchanged,
           webhookUrl,
           webhookSecret: webhookUrl ? secret : null,
+          locale: b.locale ?? current.locale,
         });
         if (!updated) throw errors.notFound('tenant');
         await scheduleNightly(ctx.tasks, updated).catch(() => {
