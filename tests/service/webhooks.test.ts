@@ -164,3 +164,63 @@ describe('Standard Webhooks', () => {
     });
   });
 });
+
+/** Every page of a list, following nextCursor, with `limit` rows a page. */
+async function pages(url: string, listKey: string, limit: number): Promise<{ id: string }[]> {
+  const out: { id: string }[] = [];
+  let cursor: string | null = null;
+  for (let n = 0; n < 50; n++) {
+    const res = await call('GET', `${url}?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.ok(body[listKey].length <= limit);
+    out.push(...body[listKey]);
+    cursor = body.nextCursor;
+    if (!cursor) return out;
+  }
+  throw new Error('more than 50 pages');
+}
+
+describe('cursors of the delivery log, emails, nightly runs and changes', () => {
+  it('pages the delivery log and the emails to the end, each row once, newest first', async () => {
+    const all = (await call('GET', '/v1/webhooks/deliveries?limit=500')).json().deliveries as { id: string }[];
+    assert.ok(all.length >= 5);
+    assert.deepEqual(
+      (await pages('/v1/webhooks/deliveries', 'deliveries', 2)).map((d) => d.id),
+      all.map((d) => d.id),
+    );
+
+    const [row] = await svc.sql<{ tenantId: string }[]>`select tenant_id as "tenantId" from api_keys limit 1`;
+    const tenantId = row?.tenantId as string;
+    const { createEmail } = await import('@mailaudit/store');
+    for (let i = 0; i < 7; i++)
+      await createEmail(svc.sql, {
+        tenantId,
+        runId: null,
+        kind: 'alert',
+        recipients: ['ops@example.com'],
+        subject: `alert ${i}`,
+        textBody: 't',
+        htmlBody: 'h',
+      });
+    const emails = await pages('/v1/emails', 'emails', 3);
+    assert.deepEqual(
+      emails.map((e) => (e as unknown as { subject: string }).subject),
+      [6, 5, 4, 3, 2, 1, 0].map((i) => `alert ${i}`),
+    );
+  });
+
+  it('answers the last page with nextCursor null, and a forged cursor with a 400', async () => {
+    for (const [url, key] of [
+      ['/v1/nightly/runs', 'runs'],
+      ['/v1/domains/good.test/changes', 'changes'],
+    ] as const) {
+      const res = await call('GET', url);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().nextCursor, null);
+      assert.ok(Array.isArray(res.json()[key]));
+      const forged = await call('GET', `${url}?cursor=${Buffer.from('["x","y"]').toString('base64url')}`);
+      assert.equal(forged.statusCode, 400, `${url}: ${forged.body}`);
+    }
+  });
+});

@@ -29,10 +29,18 @@ export async function saveChange(
   return row;
 }
 
-export async function listChanges(sql: Tx, tenantId: string, domain: string, limit: number): Promise<ChangeRow[]> {
-  return sql<
-    ChangeRow[]
-  >`select ${changeColumns(sql)} from changes where tenant_id = ${tenantId} and domain = ${domain} order by created_at desc limit ${limit}`;
+/** A domain's changes, newest first, after the cursor position `after` (creation time and id). */
+export async function listChanges(
+  sql: Tx,
+  tenantId: string,
+  domain: string,
+  limit: number,
+  after?: { cursorAt: string; id: string },
+): Promise<(ChangeRow & { cursorAt: string })[]> {
+  return sql<(ChangeRow & { cursorAt: string })[]>`
+    select ${changeColumns(sql)}, (created_at at time zone 'UTC')::text as "cursorAt" from changes
+    where tenant_id = ${tenantId} and domain = ${domain} ${after ? sql`and (created_at, id) < ((${after.cursorAt}::text::timestamp at time zone 'UTC'), ${after.id}::uuid)` : sql``}
+    order by created_at desc, id desc limit ${limit}`;
 }
 
 export async function changesOfRun(sql: Tx, runId: string): Promise<ChangeRow[]> {

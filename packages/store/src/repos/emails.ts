@@ -64,7 +64,10 @@ export async function listEmails(
   sql: Tx,
   tenantId: string,
   limit: number,
-): Promise<(EmailRow & { createdAt: Date })[]> {
-  return sql<(EmailRow & { createdAt: Date })[]>`
-    select ${emailColumns(sql)}, created_at as "createdAt" from emails where tenant_id = ${tenantId} order by created_at desc limit ${limit}`;
+  after?: { cursorAt: string; id: string },
+): Promise<(EmailRow & { createdAt: Date; cursorAt: string })[]> {
+  return sql<(EmailRow & { createdAt: Date; cursorAt: string })[]>`
+    select ${emailColumns(sql)}, created_at as "createdAt", (created_at at time zone 'UTC')::text as "cursorAt" from emails
+    where tenant_id = ${tenantId} ${after ? sql`and (created_at, id) < ((${after.cursorAt}::text::timestamp at time zone 'UTC'), ${after.id}::uuid)` : sql``}
+    order by created_at desc, id desc limit ${limit}`;
 }

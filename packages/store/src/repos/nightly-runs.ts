@@ -49,10 +49,17 @@ export async function getNightlyRun(sql: Tx, id: string): Promise<NightlyRun | u
   return row;
 }
 
-export async function listNightlyRuns(sql: Tx, tenantId: string, limit: number): Promise<NightlyRun[]> {
-  return sql<
-    NightlyRun[]
-  >`select ${runColumns(sql)} from nightly_runs where tenant_id = ${tenantId} order by started_at desc limit ${limit}`;
+/** A tenant's runs, newest first, after the cursor position `after` (start time and id). */
+export async function listNightlyRuns(
+  sql: Tx,
+  tenantId: string,
+  limit: number,
+  after?: { cursorAt: string; id: string },
+): Promise<(NightlyRun & { cursorAt: string })[]> {
+  return sql<(NightlyRun & { cursorAt: string })[]>`
+    select ${runColumns(sql)}, (started_at at time zone 'UTC')::text as "cursorAt" from nightly_runs
+    where tenant_id = ${tenantId} ${after ? sql`and (started_at, id) < ((${after.cursorAt}::text::timestamp at time zone 'UTC'), ${after.id}::uuid)` : sql``}
+    order by started_at desc, id desc limit ${limit}`;
 }
 
 /** Records how many audits the run has, none of them ended yet (in the transaction that creates them). */

@@ -50,8 +50,15 @@ export async function recordDeliveryAttempt(
   if (row?.runId) await notifyNightlyRun(sql, row.runId);
 }
 
-export async function listDeliveries(sql: Tx, tenantId: string, limit: number): Promise<DeliveryRow[]> {
-  return sql<
-    DeliveryRow[]
-  >`select ${deliveryColumns(sql)} from webhook_deliveries where tenant_id = ${tenantId} order by created_at desc, id desc limit ${limit}`;
+/** The delivery log, newest first, after the cursor position `after` (creation time and id). */
+export async function listDeliveries(
+  sql: Tx,
+  tenantId: string,
+  limit: number,
+  after?: { cursorAt: string; id: string },
+): Promise<(DeliveryRow & { cursorAt: string })[]> {
+  return sql<(DeliveryRow & { cursorAt: string })[]>`
+    select ${deliveryColumns(sql)}, (created_at at time zone 'UTC')::text as "cursorAt" from webhook_deliveries
+    where tenant_id = ${tenantId} ${after ? sql`and (created_at, id) < ((${after.cursorAt}::text::timestamp at time zone 'UTC'), ${after.id}::uuid)` : sql``}
+    order by created_at desc, id desc limit ${limit}`;
 }

@@ -6,7 +6,7 @@ import { listChanges } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
-import { pageSize } from '../paging.js';
+import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import { DomainParams, errorResponses, PageQuery, StoredDiff } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 
@@ -35,13 +35,28 @@ export function changeRoutes(ctx: ApiContext): FastifyPluginAsync {
                   createdAt: Type.String(),
                 }),
               ),
+              nextCursor: Type.Union([Type.String(), Type.Null()], {
+                description: 'Cursor of the next page; null on the last',
+              }),
             }),
             ...errorResponses,
           },
         },
       },
       async (req) => {
-        const rows = await listChanges(ctx.sql, req.tenantId, domainFrom(req.params.domain), pageSize(req.query.limit));
+        const limit = pageSize(req.query.limit);
+        const { items: rows, nextCursor } = page(
+          await listChanges(
+            ctx.sql,
+            req.tenantId,
+            domainFrom(req.params.domain),
+            limit + 1,
+            afterTime(byTime.decode(req.query.cursor)),
+          ),
+          limit,
+          byTime,
+          timeKey,
+        );
         return {
           changes: rows.map((c) => ({
             reportId: c.reportId,
@@ -52,6 +67,7 @@ export function changeRoutes(ctx: ApiContext): FastifyPluginAsync {
             diff: c.diff,
             createdAt: c.createdAt.toISOString(),
           })),
+          nextCursor,
         };
       },
     );

@@ -6,7 +6,7 @@ import { listEmails } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
-import { pageSize } from '../paging.js';
+import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import { errorResponses, PageQuery } from '../schemas.js';
 
 export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
@@ -35,13 +35,22 @@ export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
                   sentAt: Type.Union([Type.String(), Type.Null()]),
                 }),
               ),
+              nextCursor: Type.Union([Type.String(), Type.Null()], {
+                description: 'Cursor of the next page; null on the last',
+              }),
             }),
             ...errorResponses,
           },
         },
       },
       async (req) => {
-        const rows = await listEmails(ctx.sql, req.tenantId, pageSize(req.query.limit));
+        const limit = pageSize(req.query.limit);
+        const { items: rows, nextCursor } = page(
+          await listEmails(ctx.sql, req.tenantId, limit + 1, afterTime(byTime.decode(req.query.cursor))),
+          limit,
+          byTime,
+          timeKey,
+        );
         return {
           emails: rows.map((e) => ({
             id: e.id,
@@ -54,6 +63,7 @@ export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
             createdAt: e.createdAt.toISOString(),
             sentAt: e.sentAt?.toISOString() ?? null,
           })),
+          nextCursor,
         };
       },
     );

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { pageSize } from '../paging.js';
+import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import { ErrorBody, errorResponses, PageQuery } from '../schemas.js';
 
 export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
@@ -59,13 +59,22 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
                   finishedAt: Type.Union([Type.String(), Type.Null()]),
                 }),
               ),
+              nextCursor: Type.Union([Type.String(), Type.Null()], {
+                description: 'Cursor of the next page; null on the last',
+              }),
             }),
             ...errorResponses,
           },
         },
       },
       async (req) => {
-        const runs = await listNightlyRuns(ctx.sql, req.tenantId, pageSize(req.query.limit));
+        const limit = pageSize(req.query.limit);
+        const { items: runs, nextCursor } = page(
+          await listNightlyRuns(ctx.sql, req.tenantId, limit + 1, afterTime(byTime.decode(req.query.cursor))),
+          limit,
+          byTime,
+          timeKey,
+        );
         return {
           runs: runs.map((r) => ({
             id: r.id,
@@ -76,6 +85,7 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
             startedAt: r.startedAt.toISOString(),
             finishedAt: r.finishedAt?.toISOString() ?? null,
           })),
+          nextCursor,
         };
       },
     );

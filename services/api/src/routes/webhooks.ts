@@ -6,7 +6,7 @@ import { listDeliveries } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
-import { pageSize } from '../paging.js';
+import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import { errorResponses, PageQuery } from '../schemas.js';
 
 export function webhookRoutes(ctx: ApiContext): FastifyPluginAsync {
@@ -35,13 +35,22 @@ export function webhookRoutes(ctx: ApiContext): FastifyPluginAsync {
                   deliveredAt: Type.Union([Type.String(), Type.Null()]),
                 }),
               ),
+              nextCursor: Type.Union([Type.String(), Type.Null()], {
+                description: 'Cursor of the next page; null on the last',
+              }),
             }),
             ...errorResponses,
           },
         },
       },
       async (req) => {
-        const rows = await listDeliveries(ctx.sql, req.tenantId, pageSize(req.query.limit));
+        const limit = pageSize(req.query.limit);
+        const { items: rows, nextCursor } = page(
+          await listDeliveries(ctx.sql, req.tenantId, limit + 1, afterTime(byTime.decode(req.query.cursor))),
+          limit,
+          byTime,
+          timeKey,
+        );
         return {
           deliveries: rows.map((d) => ({
             id: d.id,
@@ -54,6 +63,7 @@ export function webhookRoutes(ctx: ApiContext): FastifyPluginAsync {
             createdAt: d.createdAt.toISOString(),
             deliveredAt: d.deliveredAt?.toISOString() ?? null,
           })),
+          nextCursor,
         };
       },
     );
