@@ -331,3 +331,39 @@ describe('quotas and fairness between tenants', () => {
     }
   });
 });
+
+describe('recipients are single addresses, stored as they will be mailed', () => {
+  const put = (recipients: string[]) =>
+    svc.app.inject({
+      method: 'PUT',
+      url: '/v1/domains/good.test',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ recipients }),
+    });
+
+  for (const bad of [
+    'a,b@c.test',
+    'ops@example.com\u0085x',
+    '"a b"@example.com',
+    'Ops <ops@example.com>',
+    'ops@example.com, evil@example.net',
+    'ops@example.com;evil@example.net',
+    'ops@localhost',
+    'a..b@example.com',
+    'é@example.com',
+    'ops@example.com\r\nBcc: x@y.test',
+    'group: a@b.test;',
+  ]) {
+    it(`refuses ${JSON.stringify(bad)} with 400`, async () => {
+      const r = await put(['ok@example.com', bad]);
+      assert.equal(r.statusCode, 400, r.body);
+    });
+  }
+
+  it('stores an address exactly as given', async () => {
+    const r = await put(['Ops.Team+nightly@Example.COM']);
+    assert.equal(r.statusCode < 300, true, r.body);
+    const got = await get('/v1/domains/good.test');
+    assert.deepEqual(got.json().recipients, ['Ops.Team+nightly@Example.COM']);
+  });
+});

@@ -157,7 +157,19 @@ export const PageQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Email = Type.String({ pattern: '^[^@\\s]{1,64}@[^@\\s]{1,253}$', maxLength: 320 });
+/**
+ * One addr-spec and nothing else (RFC 5321 4.1.2 Mailbox with a Dot-string local part and a
+ * host-name domain, ASCII): no display name, no comment, no quoted local part, no list, no
+ * control or Unicode space characters, so that what is stored is exactly what mail is sent to.
+ * (A looser pattern let `"a,b@c.test"` through as one recipient, and nodemailer sent it to two.)
+ */
+export const MAILBOX_PATTERN =
+  "^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64})*@(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$";
+const Email = Type.String({
+  pattern: MAILBOX_PATTERN,
+  maxLength: 254,
+  description: 'one address (local@domain, ASCII, no display name)',
+});
 
 /** A language of the message catalogue (`@mailaudit/catalog`). */
 export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('tr')], {

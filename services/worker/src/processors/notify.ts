@@ -30,7 +30,9 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
   try {
     await transport.sendMail({
       from: ctx.config.mailFrom,
-      to: email.recipients.join(', '),
+      // Addresses as objects: nodemailer parses none of them again (a string would be read as an
+      // address list), and the envelope it derives from them is the addresses stored.
+      to: email.recipients.map((address) => ({ name: '', address })),
       subject: email.subject,
       text: email.textBody,
       html: email.htmlBody,
