@@ -18,6 +18,7 @@ import { pagesPlugin } from './plugins/pages.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audits.js';
 import { changeRoutes } from './routes/changes.js';
+import { codeRoutes } from './routes/codes.js';
 import { domainRoutes } from './routes/domains.js';
 import { emailRoutes } from './routes/emails.js';
 import { findingRoutes } from './routes/findings.js';
@@ -45,6 +46,7 @@ const V1 = [
   auditRoutes,
   domainRoutes,
   findingRoutes,
+  codeRoutes,
   reportRoutes,
   changeRoutes,
   settingsRoutes,
