@@ -16,6 +16,17 @@ import { axeViolations, type Harness, launch, open, screenshot, type Visit, WIDT
 const SECRET = 'test-report-link-secret';
 const DOMAINS = ['good.test', 'cert-expired.test', 'spf-all-pass.test', 'dmarc-none.test'] as const;
 
+const LOGO = `data:image/svg+xml;base64,${Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0f766e"/><path d="M7 11h18v11H7z" fill="none" stroke="#fff" stroke-width="2"/><path d="M7 11l9 7 9-7" fill="none" stroke="#fff" stroke-width="2"/></svg>',
+).toString('base64')}`;
+const BRAND = {
+  productName: 'Örnek Posta Kontrol',
+  accentColor: '#0f766e',
+  logo: LOGO,
+  footerText: 'Örnek Hosting A.Ş. · İstanbul',
+  supportUrl: 'https://destek.ornek.example/',
+};
+
 let lab: LabInfo;
 let svc: TestService;
 let h: Harness;
@@ -43,6 +54,13 @@ before(async () => {
   const tenant = await svc.tenant('Örnek Hosting');
   const key = await tenant.key();
   tenantId = tenant.id;
+  const branded = await svc.app.inject({
+    method: 'PUT',
+    url: '/v1/settings/branding',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    payload: JSON.stringify(BRAND),
+  });
+  assert.equal(branded.statusCode, 200, branded.body);
   await svc.startWorker();
   for (const d of DOMAINS) {
     const put = await svc.app.inject({
@@ -136,6 +154,14 @@ describe('report pages in Chromium', () => {
           try {
             assert.equal(await v.page.getAttribute('html', 'lang'), lang);
             assert.equal(await v.page.locator('h1').textContent(), domain);
+            // The tenant's brand, never ours.
+            assert.equal(await v.page.locator('.brand-name').textContent(), BRAND.productName);
+            assert.match((await v.page.locator('footer').textContent()) ?? '', /Örnek Hosting A\.Ş\. · İstanbul/);
+            assert.ok(!/mailaudit/i.test(await v.page.title()), 'the title does not say mailaudit');
+            assert.equal(
+              await v.page.evaluate("getComputedStyle(document.querySelector('header.brand')).backgroundColor"),
+              'rgb(15, 118, 110)',
+            );
             assert.match(
               (await v.page.locator('#h-evidence').textContent()) ?? '',
               lang === 'tr' ? /Teknik ayrıntılar/ : /Technical details/,

@@ -17,6 +17,7 @@ import { limitsPlugin } from './plugins/limits.js';
 import { pagesPlugin } from './plugins/pages.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audits.js';
+import { brandingRoutes } from './routes/branding.js';
 import { changeRoutes } from './routes/changes.js';
 import { codeRoutes } from './routes/codes.js';
 import { domainRoutes } from './routes/domains.js';
@@ -55,6 +56,7 @@ const V1 = [
   webhookRoutes,
   messageTestRoutes,
   overviewLinkRoutes,
+  brandingRoutes,
 ];
 
 export async function buildApp(ctx: ApiContext): Promise<App> {

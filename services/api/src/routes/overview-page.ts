@@ -16,12 +16,13 @@ import {
   reportLinkToken,
   verifyOverviewLink,
 } from '@mailaudit/render';
-import { getSettings, getTenant, listOverview, overviewTotals, worstFindings } from '@mailaudit/store';
+import { getBranding, getSettings, listOverview, overviewTotals, worstFindings } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
 import { errorResponses } from '../schemas.js';
+import { brandOf } from './branding.js';
 import { languageLinks, readerLocale } from './report-pages.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,7 +68,7 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
           secret && q.t && UUID.test(tenantId) && Number.isSafeInteger(expires)
             ? verifyOverviewLink(secret, tenantId, expires, q.t, new Date())
             : 'invalid';
-        const tenant = state === 'valid' ? await getTenant(ctx.sql, tenantId) : undefined;
+        const tenant = state === 'valid' ? await getBranding(ctx.sql, tenantId) : undefined;
         if (!tenant || !secret) {
           const kind = state === 'expired' ? 'expired' : 'notFound';
           return reply.html(
@@ -110,7 +111,7 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         return reply.header('cache-control', 'private, no-store').html(
           renderOverviewPage(items, {
             locale,
-            brand: { name: tenant.name },
+            brand: brandOf(tenant),
             nonce: reply.cspNonce,
             timeZone: settings?.timezone ?? 'UTC',
             state: {

@@ -13,10 +13,11 @@ import {
   renderReportPage,
   verifyReportLink,
 } from '@mailaudit/render';
-import { getReportById, getSettings, getTenant, scoreHistory } from '@mailaudit/store';
+import { getBranding, getReportById, getSettings, scoreHistory } from '@mailaudit/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { brandOf } from './branding.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -56,14 +57,14 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         const secret = ctx.config.reportLinkSecret;
         const valid = !!secret && !!t && UUID.test(id) && verifyReportLink(secret, id, t);
         const row = valid ? await getReportById(ctx.sql, id) : undefined;
-        const tenant = row ? await getTenant(ctx.sql, row.tenantId) : undefined;
+        const tenant = row ? await getBranding(ctx.sql, row.tenantId) : undefined;
         if (!row || !tenant) {
           const locale = readerLocale(req, lang);
           return reply.html(renderErrorPage('notFound', { locale, brand: { name: '' }, nonce: reply.cspNonce }), 404);
         }
         const settings = await getSettings(ctx.sql, row.tenantId);
         const locale = readerLocale(req, lang);
-        const brand: Brand = { name: tenant.name };
+        const brand: Brand = brandOf(tenant);
         const history = await scoreHistory(ctx.sql, row.id, HISTORY_POINTS);
         return reply
           .header('cache-control', 'private, max-age=300')
