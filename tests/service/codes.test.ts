@@ -60,4 +60,13 @@ describe('GET /v1/codes', () => {
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().error.field, '/query/lang');
   });
+
+  it('serves the report JSON Schema without a key', async () => {
+    const res = await svc.app.inject({ url: '/v1/schemas/report.json' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['content-type']), /application\/schema\+json/);
+    const schema = res.json();
+    assert.equal(schema.properties.schema.const, 'mailaudit.report/1');
+    assert.ok(schema.required.includes('findings'));
+  });
 });

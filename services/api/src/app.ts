@@ -19,7 +19,7 @@ import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audits.js';
 import { brandingRoutes } from './routes/branding.js';
 import { changeRoutes } from './routes/changes.js';
-import { codeRoutes } from './routes/codes.js';
+import { codeRoutes, schemaRoutes } from './routes/codes.js';
 import { domainRoutes } from './routes/domains.js';
 import { emailRoutes } from './routes/emails.js';
 import { findingRoutes } from './routes/findings.js';
@@ -48,6 +48,7 @@ const V1 = [
   domainRoutes,
   findingRoutes,
   codeRoutes,
+  schemaRoutes,
   reportRoutes,
   changeRoutes,
   settingsRoutes,

@@ -111,7 +111,10 @@ export const Report = Type.Object(
       }),
     ),
   },
-  { additionalProperties: true, description: 'The report of CONTRACT.md section 2 (schema mailaudit.report/1)' },
+  {
+    additionalProperties: true,
+    description: 'The report (schema mailaudit.report/1), described in docs/report.md of the repository',
+  },
 );
 
 /** What changed between two reports, as stored after each audit (packages/render's ReportDiff). */

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { errorResponses, SEVERITY_VALUES } from '../schemas.js';
+import { errorResponses, Report, SEVERITY_VALUES } from '../schemas.js';
 
 const CodeView = Type.Object({
   code: Type.String({ description: 'Stable identifier, e.g. dmarc.policy.none' }),
@@ -75,6 +75,31 @@ export function codeRoutes(_ctx: ApiContext): FastifyPluginAsync {
           }),
           categories: CATEGORY_IDS.map((id) => ({ id, ...categoryText(locale, id) })),
         };
+      },
+    );
+  };
+}
+
+/** The report's JSON Schema (the API's own validation schema of it): GET /v1/schemas/report.json. */
+export function schemaRoutes(_ctx: ApiContext): FastifyPluginAsync {
+  return async (app) => {
+    app.get(
+      '/schemas/report.json',
+      {
+        schema: {
+          summary: 'JSON Schema of the report (mailaudit.report/1)',
+          description: 'Needs no key. The report is described in words in docs/report.md.',
+          security: [],
+        },
+      },
+      async (_req, reply) => {
+        reply.header('content-type', 'application/schema+json; charset=utf-8');
+        return JSON.stringify({
+          $schema: 'https://json-schema.org/draft/2020-12/schema',
+          $id: 'mailaudit.report/1',
+          title: 'mailaudit report',
+          ...JSON.parse(JSON.stringify(Report)),
+        });
       },
     );
   };
