@@ -73,6 +73,9 @@ export function unboundConf(dir: string, trustAnchor: string): string {
     # Short caching so that a lab zone changed on disk shows through within seconds.
     cache-max-ttl: 10
     cache-max-negative-ttl: 5
+    # A validation failure on a loaded machine (a DS query that timed out) holds for seconds, not
+    # the default minute, so that one slow moment does not turn every answer of a zone to SERVFAIL.
+    val-bogus-ttl: 5
     qname-minimisation: no
     minimal-responses: no
     aggressive-nsec: no
