@@ -19,9 +19,11 @@ before(async () => {
 interface Report {
   domain: string;
   schema: string;
-  score: number;
-  grade: string;
-  categories: { id: string; status: string; score: number }[];
+  score: number | null;
+  grade: string | null;
+  outcome: string;
+  evidence: Record<string, unknown>;
+  categories: { id: string; status: string; score: number | null }[];
   findings: { code: string; severity: string; category: string; subject: string; params: Record<string, unknown> }[];
 }
 
@@ -148,13 +150,63 @@ describe('scenario domains through `mailaudit audit --json --no-probes`', () => 
     assert.equal(reports.get('nomx.test')?.grade, 'F');
     assert.equal(reports.get('nxdomain.test')?.grade, 'F');
     assert.equal(reports.get('spf-missing.test')?.grade, 'D');
-    const lame = reports.get('lame.test');
-    assert.ok(lame?.categories.every((c) => c.status === 'error'));
-    assert.ok(
-      lame?.findings.every(
-        (f) => f.code === 'dns.lookup_failed' && typeof f.params.name === 'string' && typeof f.params.type === 'string',
-      ),
+    for (const d of ['good.test', 'nomx.test', 'spf-missing.test'])
+      assert.equal(reports.get(d)?.outcome, 'complete', d);
+  });
+
+  it('a lame delegation with a working resolver: a critical domain finding, grade F, outcome partial, never inconclusive', async () => {
+    const reports = await auditAll(
+      lab.model.scenarios.filter((s) => s.domain === 'lame.test'),
+      true,
     );
+    const lame = reports.get('lame.test') as Report;
+    assert.deepEqual([lame.outcome, lame.grade], ['partial', 'F']);
+    assert.ok((lame.score as number) <= 59);
+    const failed = lame.findings.find((f) => f.code === 'domain.dns_failed');
+    assert.deepEqual([failed?.severity, failed?.category, failed?.subject], ['critical', 'domain', 'lame.test']);
+    assert.equal(lame.categories.find((c) => c.id === 'domain')?.status, 'fail');
+    // Every other category could not be checked: left out of the score, not counted as 100.
+    for (const c of lame.categories.filter((x) => x.id !== 'domain'))
+      assert.deepEqual([c.id, c.status, c.score], [c.id, 'error', null]);
+    assert.ok(
+      lame.findings
+        .filter((f) => f.code !== 'domain.dns_failed')
+        .every(
+          (f) =>
+            f.code === 'dns.lookup_failed' && typeof f.params.name === 'string' && typeof f.params.type === 'string',
+        ),
+    );
+  });
+});
+
+describe('`mailaudit audit` with a resolver where nothing answers', () => {
+  it('exits 1 with one line naming the resolver, and prints no report', async () => {
+    // A loopback address of this lab's net where nothing listens.
+    const dead = `${process.env.MAILAUDIT_LAB_NET ?? '127.20'}.255.254`;
+    const run = await runCli(['audit', 'good.test', 'nomx.test', '--json', '--resolver', dead, '--no-probes']);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    const lines = run.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0] as string, new RegExp(`resolver ${dead.replace(/\./g, '\\.')} does not answer`));
+  });
+
+  it('names only the failing one of two resolvers and audits through the other', async () => {
+    const dead = `${process.env.MAILAUDIT_LAB_NET ?? '127.20'}.255.254`;
+    const run = await runCli([
+      'audit',
+      'good.test',
+      '--json',
+      '--resolver',
+      dead,
+      '--resolver',
+      lab.resolver,
+      '--no-probes',
+      '--allow-private-targets',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as Report;
+    assert.notEqual(report.outcome, 'inconclusive');
   });
 });
 

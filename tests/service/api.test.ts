@@ -316,7 +316,12 @@ describe('health, metrics, OpenAPI', () => {
     assert.deepEqual((await call('GET', '/healthz')).json(), { status: 'ok' });
     const ready = await call('GET', '/readyz');
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(ready.json(), { status: 'ready', postgres: 'ok', redis: 'ok' });
+    assert.deepEqual(ready.json(), {
+      status: 'ready',
+      postgres: 'ok',
+      redis: 'ok',
+      resolvers: { status: 'ok', failing: [] },
+    });
   });
 
   it('/metrics has audits by status, queue depth, durations, DNS queries and probe outcomes', async () => {

@@ -56,6 +56,7 @@ export async function createTestService(
       TENANT_MAX_QUEUED_AUDITS: String(opts.tenantMaxQueuedAudits ?? 10_000),
       LOG_LEVEL: 'silent',
       MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+      MAILAUDIT_RESOLVERS: lab.resolver,
       REPORT_LINK_SECRET: 'test-report-link-secret',
       INBOUND_DOMAIN,
     }),

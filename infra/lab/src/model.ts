@@ -113,6 +113,7 @@ export interface HostSpec {
 export type FindingCode =
   | 'domain.not_found'
   | 'dns.lookup_failed'
+  | 'domain.dns_failed'
   | 'mx.null'
   | 'mx.missing'
   | 'mx.implicit'

@@ -197,8 +197,9 @@ function scenarios(variant: LabVariant): Fragment {
   all.zones.push({ apex: 'lame.test', server: 'blackhole' });
   all.scenarios.push({
     domain: 'lame.test',
-    about: 'delegated to a nameserver that never answers: every lookup fails, nothing is "missing"',
-    expect: ['dns.lookup_failed'],
+    about:
+      'delegated to a nameserver that never answers: every lookup fails, nothing is "missing"; the resolver works, so it is the domain\'s failure',
+    expect: ['domain.dns_failed', 'dns.lookup_failed'],
     absent: ['domain.not_found', 'spf.missing', 'dmarc.missing', 'mx.missing', 'dnssec.bogus'],
   });
 

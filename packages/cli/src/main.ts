@@ -18,6 +18,7 @@ import {
   parseServer,
   type Report,
   Resolver,
+  ResolverHealth,
   TrustStore,
 } from '@mailaudit/engine';
 import { renderText } from '@mailaudit/render';
@@ -69,6 +70,14 @@ function zoneName(flag: string, zone: string): string {
   }
 }
 
+/** One line naming the resolvers that failed the control query. */
+function noAnswer(failing: string[]): string {
+  const list = failing.join(', ');
+  return failing.length === 1
+    ? `the resolver ${list} does not answer (control query: the root's NS)`
+    : `the resolvers ${list} do not answer (control query: the root's NS)`;
+}
+
 async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<number> {
   // Every name is checked before any audit starts: a typo in the tenth name costs nothing.
   const names = domains.map((d) => {
@@ -113,15 +122,29 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
   const threads = Math.min(flags.threads ?? availableParallelism(), names.length);
   const pool =
     threads > 1 && names.length >= POOL_FROM
-      ? new AuditPool({ servers, threads, ...(flags.caFile ? { caFile: flags.caFile } : {}) })
+      ? new AuditPool({ servers, threads, control: true, ...(flags.caFile ? { caFile: flags.caFile } : {}) })
       : undefined;
   const resolver = pool ? undefined : new Resolver({ servers });
   // One cache for every audit of the run: names the domains share are asked once.
+  // The control query first: with resolvers that answer nothing, no audit can say anything.
+  const health = new ResolverHealth(servers, { now: () => Date.now() });
+  const control = await health.check();
+  if (!control.ok) {
+    await pool?.close();
+    resolver?.close();
+    io.stderr.write(`mailaudit: ${noAnswer(control.failing)}; no audit was made\n`);
+    return 1;
+  }
   const dns = resolver ? new DnsCache(resolver) : undefined;
   const trust = pool ? undefined : new TrustStore(flags.caFile);
   const auditOne = async (name: string): Promise<Report | string> => {
     if (pool) return flags.json ? pool.auditJson(name, options) : pool.audit(name, options);
-    return auditDomain(name, options, { dns: dns as DnsCache, now: () => new Date(), trust: trust as TrustStore });
+    return auditDomain(name, options, {
+      dns: dns as DnsCache,
+      now: () => new Date(),
+      trust: trust as TrustStore,
+      control: health.check,
+    });
   };
   const color = !flags.json && io.stdout.isTTY === true && !io.env.NO_COLOR;
   const progress = names.length > 1 && io.stderr.isTTY === true;
@@ -137,6 +160,12 @@ async function runAudit(domains: string[], flags: AuditFlags, io: Io): Promise<n
       if (r instanceof Error) {
         failures++;
         io.stderr.write(`mailaudit: ${names[printed]}: ${r.message}\n`);
+      } else if (typeof r === 'string' ? r.includes('"outcome":"inconclusive"') : r.outcome === 'inconclusive') {
+        // The resolvers failed during the run: no report to print, one line to say why.
+        failures++;
+        const report = (typeof r === 'string' ? JSON.parse(r) : r) as Report;
+        const failing = (report.evidence.control as { failing?: string[] } | undefined)?.failing ?? servers;
+        io.stderr.write(`mailaudit: ${names[printed]}: inconclusive: ${noAnswer(failing)}\n`);
       } else if (typeof r === 'string') {
         io.stdout.write(`${r}\n`);
       } else if (flags.json) {

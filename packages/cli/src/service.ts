@@ -141,7 +141,8 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
     .description("run a tenant's nightly cycle now (audits, diffs, summary email, webhooks) and exit when it is done")
     .requiredOption('--tenant <id>', 'the tenant')
     .option('--timeout <seconds>', 'give up after this long (default 3600)')
-    .action((flags: { tenant: string; timeout?: string }) =>
+    .option('--force', "mail this night's summaries again to addresses that already got them")
+    .action((flags: { tenant: string; timeout?: string; force?: boolean }) =>
       run(
         (async () => {
           if (!/^[0-9a-f-]{36}$/i.test(flags.tenant)) throw new UsageError('--tenant: not a tenant id');
@@ -151,7 +152,11 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
           try {
             const { sql } = w.ctx;
             if (!(await getTenant(sql, flags.tenant))) throw new UsageError(`--tenant: no tenant ${flags.tenant}`);
-            const r = await runNightly(w.ctx, { tenantId: flags.tenant, trigger: 'command' });
+            const r = await runNightly(w.ctx, {
+              tenantId: flags.tenant,
+              trigger: 'command',
+              force: flags.force === true,
+            });
             if (!r) throw new Error('the run could not be started');
             // Done when the run is finished and its emails and webhook deliveries are no longer
             // pending: the store announces each change of the run, so this waits without polling.

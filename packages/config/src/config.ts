@@ -67,6 +67,18 @@ export interface Config extends DatabaseConfig {
   sweepIntervalMs: number;
   /** An audit untouched this long while queued or running is queued again. @default 120000 */
   sweepAfterMs: number;
+  /** A night holds its summaries when at least this many of its audits are inconclusive… @default 3 */
+  outageMinAudits: number;
+  /** …and at least this share of them, in percent. @default 25 */
+  outageSharePercent: number;
+  /** How long after its start a held night retries its inconclusive audits. @default 14400000 (4 h) */
+  nightRetryWindowMs: number;
+  /** Delay before a held night's first retry, doubled for each next one. @default 300000 */
+  nightRetryBackoffMs: number;
+  /** How long the control query's answer about the resolvers is kept. @default 30000 */
+  resolverCheckTtlMs: number;
+  /** Where the operators' alert of a resolver outage is mailed (with SMTP_URL); unset: log and metric only. */
+  operatorEmail?: string;
   /** Recursive resolvers (ip or ip:port); empty: the system's. @default [] */
   resolvers: string[];
   dkimSelectors?: string[];
@@ -171,6 +183,11 @@ export function toConfig(raw: RawEnv): Config {
     auditTimeoutMs: e.AUDIT_TIMEOUT_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     sweepAfterMs: e.SWEEP_AFTER_MS,
+    outageMinAudits: e.OUTAGE_MIN_AUDITS,
+    outageSharePercent: e.OUTAGE_SHARE_PERCENT,
+    nightRetryWindowMs: e.NIGHT_RETRY_WINDOW_MS,
+    nightRetryBackoffMs: e.NIGHT_RETRY_BACKOFF_MS,
+    resolverCheckTtlMs: e.RESOLVER_CHECK_TTL_MS,
     resolvers: e.MAILAUDIT_RESOLVERS ?? [],
     allowPrivateTargets: e.MAILAUDIT_ALLOW_PRIVATE_TARGETS,
     mailFrom: e.MAIL_FROM,
@@ -181,6 +198,7 @@ export function toConfig(raw: RawEnv): Config {
   if (e.MAILAUDIT_DOMAIN_BLOCKLISTS?.length) config.domainBlocklists = e.MAILAUDIT_DOMAIN_BLOCKLISTS;
   if (e.MAILAUDIT_CA_FILE) config.caFile = e.MAILAUDIT_CA_FILE;
   if (e.SMTP_URL) config.smtpUrl = e.SMTP_URL;
+  if (e.OPERATOR_EMAIL) config.operatorEmail = e.OPERATOR_EMAIL;
   if (e.REPORT_LINK_SECRET) config.reportLinkSecret = e.REPORT_LINK_SECRET;
   if (e.INBOUND_DOMAIN) config.inboundDomain = e.INBOUND_DOMAIN;
   return config;

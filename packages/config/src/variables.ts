@@ -171,6 +171,12 @@ export const Env = Type.Object({
   AUDIT_TIMEOUT_MS: wholeNumber(1000, 3_600_000, DEFAULT_AUDIT_TIMEOUT_MS),
   SWEEP_INTERVAL_MS: wholeNumber(500, 3_600_000, 30_000),
   SWEEP_AFTER_MS: wholeNumber(1000, 86_400_000, 120_000),
+  OUTAGE_MIN_AUDITS: wholeNumber(1, 100_000, 3),
+  OUTAGE_SHARE_PERCENT: wholeNumber(1, 100, 25),
+  NIGHT_RETRY_WINDOW_MS: wholeNumber(0, 86_400_000, 4 * 3_600_000),
+  NIGHT_RETRY_BACKOFF_MS: wholeNumber(100, 86_400_000, 300_000),
+  RESOLVER_CHECK_TTL_MS: wholeNumber(0, 3_600_000, 30_000),
+  OPERATOR_EMAIL: Type.Optional(text({ description: 'an email address' }, { pattern: '^[^@\\s]+@[^@\\s]+$' })),
   INBOUND_DOMAIN: Type.Optional(domain('a domain name')),
   INBOUND_HOSTNAME: Type.Optional(domain('a host name')),
   INBOUND_HOST: Type.Refine(

@@ -7,12 +7,13 @@ import type { AuditSettings, Check, CheckCondition, CheckContext, NetContext } f
 import { DEFAULT_DOMAIN_BLOCKLISTS, DEFAULT_IP_BLOCKLISTS } from './checks/blocklists/index.js';
 import { COMMON_SELECTORS } from './checks/dkim/index.js';
 import { AuditDns, type DnsClient, type LookupRecord } from './dns/audit-dns.js';
+import type { ControlCheck, ControlResult } from './dns/control.js';
 import { dedupe, finding } from './findings.js';
 import { type Connector, netConnector } from './net/connect.js';
 import { GuardedHttpClient, type HttpClient } from './net/http.js';
 import { TrustStore } from './net/trust.js';
 import { AddressLimiter, ProbeCache } from './probes/limits.js';
-import { type CategoryInput, SCORING_VERSION, score } from './scoring.js';
+import { type CategoryInput, outcomeOf, SCORING_VERSION, score } from './scoring.js';
 import { CATEGORY_IDS, type CategoryId, type Finding, type Report, SEVERITY_RANK } from './types.js';
 
 export interface AuditOptions {
@@ -48,6 +49,12 @@ export interface AuditDeps {
   ehloName?: string;
   /** Probe results shared between audits for five minutes; `null` for none. @default a process-wide cache */
   probeCache?: ProbeCache | null;
+  /**
+   * The control query of the resolvers `dns` asks (dns/control.ts `ResolverHealth.check`), asked
+   * when a lookup failed: if no resolver answers it, the audit is `inconclusive`. Without it the
+   * resolvers are taken to work, and failed lookups are the domain's. @default none
+   */
+  control?: ControlCheck;
 }
 
 const sharedLimiter = new AddressLimiter(4);
@@ -173,12 +180,20 @@ export class AuditRun {
     Object.assign(this.evidence, evidence);
   }
 
-  report(extra: Finding[] = [], cannotReceive = false): Report {
+  /**
+   * The report. When a lookup failed and the control query finds no resolver answering, the
+   * auditing side failed: the report is `inconclusive` (no score, no grade, one finding).
+   */
+  async report(extra: Finding[] = [], cannotReceive = false): Promise<Report> {
     for (const o of this.outcomes) {
       if (o.condition) this.conditions.set(o.category, o.condition);
       Object.assign(this.evidence, o.evidence);
     }
     const failures = this.dns.failures();
+    if (failures.length > 0 && this.deps.control) {
+      const control = await this.deps.control();
+      if (!control.ok) return this.inconclusive(control, failures.length);
+    }
     for (const f of failures)
       if (this.conditions.get(f.category) === 'checked') this.conditions.set(f.category, 'error');
     const all = sortFindings(
@@ -190,6 +205,8 @@ export class AuditRun {
       cannotReceive,
     );
     this.evidence.dns = { queries: this.dns.queryCount, failed: failures.length };
+    // What the score left out, and a cap its findings do not show (every MX target unusable).
+    this.evidence.scoring = { leftOut: scored.leftOut, cannotReceive };
     return {
       schema: 'mailaudit.report/1',
       domain: this.domain,
@@ -197,10 +214,39 @@ export class AuditRun {
       durationMs: Math.max(0, this.deps.now().getTime() - this.started.getTime()),
       score: scored.score,
       grade: scored.grade,
+      outcome: outcomeOf(scored.categories, all),
       scoringVersion: SCORING_VERSION,
       categories: scored.categories,
       findings: all,
       evidence: this.evidence,
+    };
+  }
+
+  /** No verdict: the resolvers failed the control query; nothing the audit saw is reported. */
+  private inconclusive(control: ControlResult, failed: number): Report {
+    const names = control.failing.join(', ');
+    return {
+      schema: 'mailaudit.report/1',
+      domain: this.domain,
+      startedAt: this.started.toISOString(),
+      durationMs: Math.max(0, this.deps.now().getTime() - this.started.getTime()),
+      score: null,
+      grade: null,
+      outcome: 'inconclusive',
+      scoringVersion: SCORING_VERSION,
+      categories: CATEGORY_IDS.map((id) => ({ id, score: null, status: 'error' })),
+      findings: [
+        finding(
+          'audit.inconclusive',
+          this.domain,
+          `The audit could not be done: the resolver${control.failing.length > 1 ? 's' : ''} ${names} did not answer a control query any working resolver answers. Nothing is known about ${this.domain}; no verdict is given.`,
+          { resolvers: control.failing },
+        ),
+      ],
+      evidence: {
+        dns: { queries: this.dns.queryCount, failed },
+        control: { servers: control.servers, failing: control.failing, query: '. NS' },
+      },
     };
   }
 }

@@ -53,8 +53,18 @@ export async function auditDomain(name: string, options: AuditOptions, deps: Aud
       if (servfail) {
         const state = { domain, state: 'unknown' as const, bogus: { name: domain, type: 'MX' } };
         await audit.run(dnssecCheck, { state: { ...state, unvalidated: servfail.unvalidated }, log: audit.dns.log });
+        return audit.report();
       }
-      return audit.report();
+      // The domain's own nameservers do not answer (a lame delegation, all of them down): unless
+      // the control query finds the resolvers failing (then the report is inconclusive), nobody
+      // can find where to deliver this domain's mail.
+      const dnsFailed = finding(
+        'domain.dns_failed',
+        domain,
+        `The lookup of ${domain} MX failed (${apex.detail ?? apex.status}) while the resolvers answer other questions: the domain's nameservers do not answer, so no sender can find where to deliver its mail.`,
+        { name: domain, type: 'MX', status: apex.status },
+      );
+      return audit.report([dnsFailed], true);
     }
   }
   audit.addEvidence({ domain: { exists: true } });

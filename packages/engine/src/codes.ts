@@ -13,6 +13,13 @@ const c = (severity: Severity, category: CategoryId): CodeInfo => ({ severity, c
 
 export const CODES = {
   'domain.not_found': c('critical', 'domain'),
+  // Added (docs/codes.md): the domain's own lookup failed while the resolvers answer the control
+  // query (dns/control.ts): its nameservers fail (lame delegation, all down), so nobody can find
+  // where to deliver its mail.
+  'domain.dns_failed': c('critical', 'domain'),
+  // Added (docs/codes.md): the auditing side failed (the resolvers do not answer the control
+  // query): no verdict; the report's only finding, with outcome `inconclusive`.
+  'audit.inconclusive': c('warning', 'domain'),
   // Its category is that of the check whose lookup failed; 'domain' is only the default.
   'dns.lookup_failed': c('warning', 'domain'),
   'mx.null': c('info', 'mx'),

@@ -7,6 +7,7 @@ export { parseSpf } from './checks/spf/parse.js';
 export { CODES, type Code } from './codes.js';
 export { AuditDns, type DnsClient, failed } from './dns/audit-dns.js';
 export { DnsCache, type DnsCacheOptions, type DnsCacheStats } from './dns/cache.js';
+export { type ControlCheck, type ControlResult, ResolverHealth, type ResolverHealthOptions } from './dns/control.js';
 export type { RecordOf, RRType } from './dns/records.js';
 export { type DnsAnswer, type DnsStatus, parseServer, Resolver, type ResolverOptions } from './dns/resolver.js';
 export { InvalidDomainError, normalizeDomain } from './domain-name.js';
@@ -41,5 +42,15 @@ export { TrustStore } from './net/trust.js';
 export { CODE_PARAMS, type ParamSpec, type ParamsOf, REASONS, type Reason } from './params.js';
 export { AuditPool, type AuditPoolOptions, PoolAuditError } from './pool.js';
 export { AddressLimiter, ProbeCache } from './probes/limits.js';
-export { SCORING_VERSION } from './scoring.js';
+export {
+  CAPS,
+  GRADE_TABLE,
+  gradeOf,
+  outcomeOf,
+  rescore,
+  SCORING_VERSION,
+  score as scoreFindings,
+  UNKNOWN_CODES,
+  WEIGHTS,
+} from './scoring.js';
 export * from './types.js';

@@ -91,6 +91,8 @@ const r = <const T extends readonly string[]>(reasons: readonly Reason[], ...par
 
 export const CODE_PARAMS = {
   'domain.not_found': p(),
+  'domain.dns_failed': p('name', 'type', 'status'),
+  'audit.inconclusive': p('resolvers'),
   'dns.lookup_failed': p('name', 'type', 'types', 'status'),
   'mx.null': p(),
   'mx.missing': p(),

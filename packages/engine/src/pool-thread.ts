@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { auditDomain } from './audit.js';
 import { DnsCache } from './dns/cache.js';
+import { ResolverHealth } from './dns/control.js';
 import { Resolver } from './dns/resolver.js';
 import { TrustStore } from './net/trust.js';
 import type { ThreadResult, ThreadSetup, ThreadTask } from './pool.js';
@@ -21,6 +22,9 @@ const trust = new TrustStore(setup.caFile);
 const limiter = new AddressLimiter(setup.perAddress);
 const probeCache = new ProbeCache();
 const now = () => new Date();
+const health = setup.control
+  ? new ResolverHealth(setup.servers, { now: () => Date.now(), ttlMs: setup.controlTtlMs ?? 30_000 })
+  : undefined;
 
 port.on('message', async (task: ThreadTask) => {
   if ('stats' in task) {
@@ -36,6 +40,7 @@ port.on('message', async (task: ThreadTask) => {
       limiter,
       probeCache,
       ...(setup.ehloName ? { ehloName: setup.ehloName } : {}),
+      ...(health ? { control: health.check } : {}),
     });
     result = { id: task.id, json: JSON.stringify(report) };
   } catch (err) {

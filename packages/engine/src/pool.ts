@@ -24,6 +24,13 @@ export interface AuditPoolOptions {
   perAddress?: number;
   /** Name given in EHLO. @default 'mailaudit.invalid' */
   ehloName?: string;
+  /**
+   * Ask the control query of the resolvers when a lookup fails (dns/control.ts), each thread
+   * keeping its answer `controlTtlMs`: an audit whose resolvers fail it is inconclusive. @default false
+   */
+  control?: boolean;
+  /** @default 30000 */
+  controlTtlMs?: number;
 }
 
 /** What a thread is started with (worker data). */
@@ -32,6 +39,8 @@ export interface ThreadSetup {
   caFile?: string;
   perAddress: number;
   ehloName?: string;
+  control?: boolean;
+  controlTtlMs?: number;
 }
 
 /** A message to a thread: one audit, or a question for its counters. */
@@ -91,6 +100,8 @@ export class AuditPool {
     this.setup = { servers: opts.servers, perAddress };
     if (opts.caFile) this.setup.caFile = opts.caFile;
     if (opts.ehloName) this.setup.ehloName = opts.ehloName;
+    if (opts.control) this.setup.control = true;
+    if (opts.controlTtlMs !== undefined) this.setup.controlTtlMs = opts.controlTtlMs;
   }
 
   /** The threads, started on first use: a process that never audits (or not yet) pays nothing. */

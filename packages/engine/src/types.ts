@@ -41,7 +41,8 @@ export interface Finding {
 
 export interface CategoryResult {
   id: CategoryId;
-  score: number;
+  /** 0..100; null when the category could not be checked (a lookup failed) and is not in the score. */
+  score: number | null;
   status: CategoryStatus;
 }
 
@@ -53,13 +54,27 @@ export const GRADES: readonly Grade[] = ['A+', 'A', 'B', 'C', 'D', 'F'];
 /** Severities by rank, most severe first (0). */
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, notice: 2, info: 3 };
 
+/**
+ * `complete`: every lookup answered (NXDOMAIN and NODATA are answers); `partial`: some of the
+ * domain's lookups failed, their categories are `error` and left out of the score;
+ * `inconclusive`: the auditing side failed (its resolvers do not answer the control query), no
+ * score, no grade, and the only finding is `audit.inconclusive` (CONTRACT.md section 2).
+ */
+export type Outcome = 'complete' | 'partial' | 'inconclusive';
+
+export const OUTCOMES: readonly Outcome[] = ['complete', 'partial', 'inconclusive'];
+
 export interface Report {
   schema: 'mailaudit.report/1';
   domain: string;
   startedAt: string;
   durationMs: number;
-  score: number;
-  grade: Grade;
+  /** 0..100; null when the audit was inconclusive. */
+  score: number | null;
+  /** A function of the score alone (docs/scoring.md); null when the audit was inconclusive. */
+  grade: Grade | null;
+  /** Whether the audit could look at everything (absent in reports made before it existed: `complete`). */
+  outcome: Outcome;
   /** Version of the scoring table the score was computed with (docs/scoring.md). */
   scoringVersion: number;
   categories: CategoryResult[];

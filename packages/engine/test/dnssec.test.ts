@@ -71,9 +71,10 @@ describe('DNSSEC validation failures', () => {
     ]);
   });
 
-  it('a SERVFAIL that a CD query does not answer either is a lookup failure, not DNSSEC', async () => {
+  it("a SERVFAIL that a CD query does not answer either is a lookup failure, not DNSSEC: the domain's nameservers failed", async () => {
     const r = await audit({ 'example.com': { ...records, MX: 'servfail' } });
-    assert.deepEqual(codes(r), ['dns.lookup_failed']);
+    assert.deepEqual(codes(r), ['dns.lookup_failed', 'domain.dns_failed']);
     assert.deepEqual(r.evidence.domain, { exists: 'unknown' });
+    assert.deepEqual([r.outcome, r.grade], ['partial', 'F']);
   });
 });

@@ -125,7 +125,7 @@ export async function enqueueAudits(
 export const TASK_QUEUE = 'tasks';
 
 export type TaskJob =
-  | { kind: 'nightly'; tenantId: string; trigger: 'schedule' | 'api' | 'command'; at?: string }
+  | { kind: 'nightly'; tenantId: string; trigger: 'schedule' | 'api' | 'command'; at?: string; force?: boolean }
   /** Queued once, by the end of the night's last audit (or by the sweeper when that was lost). */
   | { kind: 'nightly-finish'; runId: string }
   | { kind: 'email'; emailId: string }

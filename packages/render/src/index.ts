@@ -1,4 +1,11 @@
-export { diffReports, type ReportDiff, type ReportLike } from './diff.js';
+export {
+  checkedCategories,
+  diffReports,
+  InconclusiveError,
+  isConclusive,
+  type ReportDiff,
+  type ReportLike,
+} from './diff.js';
 export { overviewLinkToken, reportLinkToken, verifyOverviewLink, verifyReportLink } from './links.js';
 export { renderMessageText } from './message.js';
 export { type OverviewItem, type OverviewSortKey, type OverviewState, overviewView } from './overview-view.js';
@@ -15,6 +22,16 @@ export {
   textOn,
 } from './pages.js';
 export { currentRecords, type HistoryPoint, mergePorts, type ReportView, reportView } from './report-view.js';
-export { renderListingAlert, renderSummary, type Summary, type SummaryDomain } from './summary.js';
+export {
+  count,
+  kindOf,
+  renderListingAlert,
+  renderSummary,
+  type Summary,
+  type SummaryData,
+  type SummaryDomain,
+  type SummaryKind,
+  summaryData,
+} from './summary.js';
 export { renderText, type TextOptions } from './text.js';
 export { displayDomain, formatDate, LOCALES, type Locale, pickLocale } from './texts.js';

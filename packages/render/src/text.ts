@@ -43,13 +43,26 @@ type Paint = (code: number, s: string) => string;
 
 export function renderText(report: Report, opts: TextOptions = {}): string {
   const paint: Paint = opts.color ? (code, s) => `\u001b[${code}m${s}\u001b[0m` : (_code, s) => s;
-  const gradeColor = report.grade.startsWith('A') ? 32 : report.grade === 'B' || report.grade === 'C' ? 33 : 31;
+  const grade = report.grade ?? '-';
+  const gradeColor = grade.startsWith('A') ? 32 : grade === 'B' || grade === 'C' ? 33 : 31;
   const statusColor: Record<CategoryStatus, number> = { pass: 32, warn: 33, fail: 31, error: 35, skipped: 2 };
   const sevColor: Record<Severity, number> = { critical: 31, warning: 33, notice: 36, info: 2 };
   const lines: string[] = [];
+  if (report.outcome === 'inconclusive') {
+    lines.push(
+      `${paint(1, report.domain)}  ${paint(35, 'inconclusive')}: no grade, no score  (${report.durationMs} ms)`,
+    );
+    for (const f of report.findings) lines.push(`  ${f.code}  ${f.message}`);
+    return `${lines.join('\n')}\n`;
+  }
   lines.push(
-    `${paint(1, report.domain)}  grade ${paint(1, paint(gradeColor, report.grade))}  score ${report.score}/100  (${report.durationMs} ms)`,
+    `${paint(1, report.domain)}  grade ${paint(1, paint(gradeColor, grade))}  score ${report.score}/100  (${report.durationMs} ms)`,
   );
+  const leftOut = report.categories.filter((c) => c.score === null && c.status !== 'skipped');
+  if (leftOut.length > 0)
+    lines.push(
+      `  partial: ${leftOut.map((c) => CATEGORY_NAMES[c.id]).join(', ')} could not be checked and ${leftOut.length === 1 ? 'is' : 'are'} left out of the score`,
+    );
   const byCategory = new Map<CategoryId, Finding[]>();
   for (const f of report.findings) byCategory.set(f.category, [...(byCategory.get(f.category) ?? []), f]);
   for (const c of report.categories) {
@@ -58,7 +71,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       lines.push(paint(2, `  ${CATEGORY_NAMES[c.id].padEnd(36)} skipped`));
       continue;
     }
-    const score = c.status === 'skipped' ? '' : ` ${c.score}`;
+    const score = c.status === 'skipped' || c.score === null ? '' : ` ${c.score}`;
     lines.push(`  ${CATEGORY_NAMES[c.id].padEnd(36)} ${paint(statusColor[c.status], STATUS_LABEL[c.status])}${score}`);
     for (const f of findings) {
       lines.push(`    ${paint(sevColor[f.severity], SEVERITY_MARK[f.severity])} ${f.code}  ${paint(2, f.subject)}`);

@@ -27,6 +27,12 @@ export class AuditMetrics {
   private readonly duration: Histogram;
   private readonly dnsQueries: Counter;
   private readonly probes: Counter<'outcome'>;
+  /** Audits that ended inconclusive: the resolvers failed the control query. */
+  readonly inconclusive: Counter;
+  /** Nights that found the resolvers failing (one alert each): the operators' outage alarm. */
+  readonly outages: Counter;
+  /** Nights holding their summaries while they retry inconclusive audits. */
+  readonly heldNights: Gauge;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -54,6 +60,21 @@ export class AuditMetrics {
       name: 'mailaudit_probes_total',
       help: 'Mail-host probes, by outcome',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.inconclusive = new Counter({
+      name: 'mailaudit_audits_inconclusive_total',
+      help: 'Audits that ended inconclusive: the resolvers did not answer the control query',
+      registers,
+    });
+    this.outages = new Counter({
+      name: 'mailaudit_resolver_outages_total',
+      help: 'Resolver outages alerted: nights whose audits were largely inconclusive (one per incident)',
+      registers,
+    });
+    this.heldNights = new Gauge({
+      name: 'mailaudit_nights_held',
+      help: 'Nights of this process holding their summaries while retrying inconclusive audits',
       registers,
     });
   }

@@ -100,9 +100,20 @@ export const Report = Type.Object(
     domain: Type.String(),
     startedAt: Type.String(),
     durationMs: Type.Integer(),
-    score: Type.Integer({ minimum: 0, maximum: 100 }),
-    grade: Type.String(),
-    categories: Type.Array(Type.Object({ id: Type.String(), score: Type.Integer(), status: Type.String() })),
+    score: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()], {
+      description: 'null when the outcome is inconclusive',
+    }),
+    grade: Type.Union([Type.String(), Type.Null()], {
+      description: 'a function of the score (docs/scoring.md); null when inconclusive',
+    }),
+    outcome: Type.Optional(
+      Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('inconclusive')], {
+        description: 'absent in reports stored before it existed',
+      }),
+    ),
+    categories: Type.Array(
+      Type.Object({ id: Type.String(), score: Type.Union([Type.Integer(), Type.Null()]), status: Type.String() }),
+    ),
     findings: Type.Array(Finding),
     evidence: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
@@ -214,8 +225,9 @@ export const ReportSummary = Type.Object({
   id: Type.String(),
   auditId: Type.String(),
   domain: Type.String(),
-  score: Type.Integer(),
-  grade: Type.String(),
+  score: Type.Union([Type.Integer(), Type.Null()]),
+  grade: Type.Union([Type.String(), Type.Null()]),
+  outcome: Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('inconclusive')]),
   scoringVersion: Type.Integer(),
   createdAt: Timestamp,
 });

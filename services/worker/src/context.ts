@@ -19,6 +19,7 @@ import {
   ProbeCache,
   type Report,
   Resolver,
+  ResolverHealth,
   TrustStore,
 } from '@mailaudit/engine';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
@@ -42,6 +43,8 @@ export interface WorkerContext {
   now: () => Date;
   /** Resolves webhook hosts (the audits' resolver). */
   dns: DnsClient;
+  /** The control query of the configured resolvers (an audit is inconclusive when it fails). */
+  health: ResolverHealth;
   /** Guarded HTTP requests: the audits' MTA-STS policy fetches and the webhook deliveries. */
   http: HttpClient;
   tasks: Queue<TaskJob>;
@@ -65,6 +68,9 @@ export function createWorkerContext(
   const redis = producerConnection(config.redisUrl);
   redis.on('error', () => {});
   const resolver = new Resolver({ servers });
+  const now = overrides.now ?? (() => new Date());
+  // Real time, whatever clock the nights run on: the cache is about the resolvers now.
+  const health = new ResolverHealth(servers, { now: () => Date.now(), ttlMs: config.resolverCheckTtlMs });
   const given = overrides.auditDeps;
   const trust = given?.trust ?? new TrustStore(config.caFile);
   const http =
@@ -79,11 +85,12 @@ export function createWorkerContext(
     http,
     limiter: new AddressLimiter(4),
     probeCache: new ProbeCache(),
+    control: health.check,
   };
   const threads = config.auditThreads === 0 ? availableParallelism() : config.auditThreads;
   const pool =
     threads > 1 && !given
-      ? new AuditPool({ servers, threads, ...(config.caFile ? { caFile: config.caFile } : {}) })
+      ? new AuditPool({ servers, threads, control: true, ...(config.caFile ? { caFile: config.caFile } : {}) })
       : undefined;
   const tasks = taskQueue(redis, config.redisPrefix);
   const audits = auditQueue(redis, config.redisPrefix);
@@ -96,8 +103,9 @@ export function createWorkerContext(
     audit: pool
       ? (domain, options) => pool.audit(domain, options)
       : (domain, options) => auditDomain(domain, options, auditDeps),
-    now: overrides.now ?? (() => new Date()),
+    now,
     dns: resolver,
+    health,
     http,
     tasks,
     audits,

@@ -176,12 +176,22 @@ export async function auditCounts(sql: Tx): Promise<Record<AuditStatus, number>>
   return out;
 }
 
-export async function runAudits(
-  sql: Tx,
-  runId: string,
-): Promise<{ id: string; domain: string; status: string; error: string | null }[]> {
-  return sql<{ id: string; domain: string; status: string; error: string | null }[]>`
-    select id, domain, status, error from audits where nightly_run_id = ${runId} order by domain`;
+export interface RunAudit {
+  id: string;
+  domain: string;
+  status: string;
+  error: string | null;
+  /** Its report's outcome once done; null before, or when it failed. */
+  outcome: 'complete' | 'partial' | 'inconclusive' | null;
+  reportId: string | null;
+}
+
+/** A run's audits, by domain, the newest first within a domain (a held night audits a domain again). */
+export async function runAudits(sql: Tx, runId: string): Promise<RunAudit[]> {
+  return sql<RunAudit[]>`
+    select a.id, a.domain, a.status, a.error, r.outcome, r.id as "reportId"
+    from audits a left join reports r on r.audit_id = a.id
+    where a.nightly_run_id = ${runId} order by a.domain, a.created_at desc, a.id desc`;
 }
 
 /**

@@ -29,13 +29,23 @@ export async function createEmail(
     textBody: string;
     htmlBody: string;
     status?: EmailRow['status'];
+    /** The night a summary belongs to (the tenant's local date). */
+    night?: string;
   },
 ): Promise<EmailRow> {
   const [row] = await sql<EmailRow[]>`
-    insert into emails (tenant_id, nightly_run_id, kind, recipients, subject, text_body, html_body, status)
-    values (${e.tenantId}, ${e.runId}, ${e.kind}, ${e.recipients}, ${e.subject}, ${e.textBody}, ${e.htmlBody}, ${e.status ?? 'pending'})
+    insert into emails (tenant_id, nightly_run_id, kind, recipients, subject, text_body, html_body, status, night)
+    values (${e.tenantId}, ${e.runId}, ${e.kind}, ${e.recipients}, ${e.subject}, ${e.textBody}, ${e.htmlBody}, ${e.status ?? 'pending'}, ${e.night ?? null})
     returning ${emailColumns(sql)}`;
   return row as EmailRow;
+}
+
+/** Addresses that already have this night's summary (sent, or still to be sent). */
+export async function summariedAddresses(sql: Tx, tenantId: string, night: string): Promise<Set<string>> {
+  const rows = await sql<{ address: string }[]>`
+    select distinct unnest(recipients) as address from emails
+    where tenant_id = ${tenantId} and kind = 'summary' and night = ${night} and status in ('pending', 'sent')`;
+  return new Set(rows.map((r) => r.address));
 }
 
 export async function getEmail(sql: Tx, id: string): Promise<EmailRow | undefined> {

@@ -25,10 +25,17 @@ export interface NightlyRun {
   audits: number;
   /** Its audits not yet ended. */
   pending: number;
+  /** Mail its summaries even to addresses that already got this night's. */
+  force: boolean;
+  /** Rounds of retries of inconclusive audits so far (outage mode). */
+  retries: number;
+  /** Since when it holds its summaries; null when it never did. */
+  heldSince: Date | null;
 }
 
 const runColumns = (sql: Tx) =>
-  sql`id, tenant_id as "tenantId", run_key as "runKey", trigger, status, started_at as "startedAt", finished_at as "finishedAt", audits, pending`;
+  sql`id, tenant_id as "tenantId", run_key as "runKey", trigger, status, started_at as "startedAt", finished_at as "finishedAt", audits, pending,
+      force, retries, held_since as "heldSince"`;
 
 /** Starts the run of that night, or returns undefined when one was already started (by anyone). */
 export async function startNightlyRun(
@@ -37,9 +44,10 @@ export async function startNightlyRun(
   runKey: string,
   trigger: NightlyRun['trigger'],
   at: Date,
+  force = false,
 ): Promise<NightlyRun | undefined> {
   const [row] = await sql<NightlyRun[]>`
-    insert into nightly_runs (tenant_id, run_key, trigger, started_at) values (${tenantId}, ${runKey}, ${trigger}, ${at})
+    insert into nightly_runs (tenant_id, run_key, trigger, started_at, force) values (${tenantId}, ${runKey}, ${trigger}, ${at}, ${force})
     on conflict (tenant_id, run_key) do nothing returning ${runColumns(sql)}`;
   return row;
 }
@@ -65,6 +73,28 @@ export async function listNightlyRuns(
 /** Records how many audits the run has, none of them ended yet (in the transaction that creates them). */
 export async function setRunAudits(sql: Tx, runId: string, n: number): Promise<void> {
   await sql`update nightly_runs set audits = ${n}, pending = ${n} where id = ${runId}`;
+}
+
+/** A held night audits `n` domains again: they count as its audits not yet ended; one more round of retries. */
+export async function holdNightlyRun(sql: Tx, runId: string, n: number, at: Date): Promise<void> {
+  await sql`
+    update nightly_runs set audits = audits + ${n}, pending = pending + ${n}, retries = retries + 1,
+      held_since = coalesce(held_since, ${at})
+    where id = ${runId}`;
+  await notifyNightlyRun(sql, runId);
+}
+
+/** Records an operator alert once per key; false when it was already recorded (by anyone). */
+export async function recordOperatorAlert(
+  sql: Tx,
+  key: string,
+  kind: string,
+  detail: Record<string, unknown>,
+): Promise<boolean> {
+  const rows = await sql`
+    insert into operator_alerts (key, kind, detail) values (${key}, ${kind}, ${sql.json(detail as never)})
+    on conflict (key) do nothing returning id`;
+  return rows.length > 0;
 }
 
 /** Marks a run done once; false when it already was (the summary is sent once). */

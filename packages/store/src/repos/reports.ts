@@ -7,8 +7,10 @@ export interface ReportRow {
   tenantId: string;
   auditId: string;
   domain: string;
-  score: number;
-  grade: string;
+  /** null when the audit was inconclusive. */
+  score: number | null;
+  grade: string | null;
+  outcome: 'complete' | 'partial' | 'inconclusive';
   scoringVersion: number;
   createdAt: Date;
   /** Creation time at full precision, for cursors. */
@@ -17,7 +19,7 @@ export interface ReportRow {
 }
 
 const columns = (sql: Tx) =>
-  sql`id, tenant_id as "tenantId", audit_id as "auditId", domain, score, grade, scoring_version as "scoringVersion", created_at as "createdAt",
+  sql`id, tenant_id as "tenantId", audit_id as "auditId", domain, score, grade, outcome, scoring_version as "scoringVersion", created_at as "createdAt",
       (created_at at time zone 'UTC')::text as "cursorAt"`;
 
 export async function getReportByAudit(sql: Tx, tenantId: string, auditId: string): Promise<ReportRow | undefined> {
@@ -55,6 +57,24 @@ export async function latestReports(sql: Tx, tenantId: string, domain: string, n
     order by created_at desc, id desc limit ${n}`;
 }
 
+/**
+ * The newest report of a domain with a verdict (not inconclusive), older than the report
+ * `before` when given: what a new report is compared with.
+ */
+export async function latestConclusiveReport(
+  sql: Tx,
+  tenantId: string,
+  domain: string,
+  before?: string,
+): Promise<ReportRow | undefined> {
+  const [row] = await sql<ReportRow[]>`
+    select ${columns(sql)}, report from reports
+    where tenant_id = ${tenantId} and domain = ${domain} and outcome <> 'inconclusive'
+      ${before ? sql`and id <> ${before} and (created_at, id) < (select created_at, id from reports where id = ${before})` : sql``}
+    order by created_at desc, id desc limit 1`;
+  return row;
+}
+
 /** A report by its id alone: for links whose token was already verified. */
 export async function getReportById(sql: Tx, id: string): Promise<ReportRow | undefined> {
   const [row] = await sql<ReportRow[]>`select ${columns(sql)}, report from reports where id = ${id}`;
@@ -89,8 +109,9 @@ export async function insertReport(
   report: Report,
 ): Promise<string | undefined> {
   const [row] = await sql<{ id: string }[]>`
-    insert into reports (audit_id, tenant_id, domain, score, grade, scoring_version, report)
-    values (${audit.id}, ${audit.tenantId}, ${audit.domain}, ${report.score}, ${report.grade}, ${report.scoringVersion}, ${jsonb(sql, report)})
+    insert into reports (audit_id, tenant_id, domain, score, grade, outcome, scoring_version, report)
+    values (${audit.id}, ${audit.tenantId}, ${audit.domain}, ${report.score}, ${report.grade}, ${report.outcome ?? 'complete'},
+      ${report.scoringVersion}, ${jsonb(sql, report)})
     on conflict (audit_id) do nothing
     returning id`;
   if (!row) return undefined;

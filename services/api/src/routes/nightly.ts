@@ -21,7 +21,11 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: "Run the tenant's nightly cycle now",
           description:
-            'Audits every domain registered with nightly on, then sends the summaries and webhooks, as the scheduled run does.',
+            "Audits every domain registered with nightly on, then sends the summaries and webhooks, as the scheduled run does. A night mails each address once: an address that already has this night's summary gets none again, unless `force=true`.",
+          querystring: Type.Object(
+            { force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
+            { additionalProperties: false },
+          ),
           response: { 202: Type.Object({ queued: Type.Literal(true) }), 503: ErrorBody, ...errorResponses },
         },
       },
@@ -29,7 +33,13 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
         await ctx.tasks
           .add(
             'nightly',
-            { kind: 'nightly', tenantId: req.tenantId, trigger: 'api', at: new Date().toISOString() },
+            {
+              kind: 'nightly',
+              tenantId: req.tenantId,
+              trigger: 'api',
+              at: new Date().toISOString(),
+              force: req.query.force === 'true',
+            },
             { removeOnComplete: 100 },
           )
           .catch(() => {

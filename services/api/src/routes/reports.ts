@@ -4,8 +4,15 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Finding } from '@mailaudit/engine';
-import { diffReports } from '@mailaudit/render';
-import { getReport, latestReports, listReports, messageTestsAsOf, type ReportRow } from '@mailaudit/store';
+import { diffReports, isConclusive } from '@mailaudit/render';
+import {
+  getReport,
+  latestConclusiveReport,
+  latestReports,
+  listReports,
+  messageTestsAsOf,
+  type ReportRow,
+} from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
@@ -35,6 +42,7 @@ function reportSummary(r: Omit<ReportRow, 'report'>) {
     domain: r.domain,
     score: r.score,
     grade: r.grade,
+    outcome: r.outcome,
     scoringVersion: r.scoringVersion,
     createdAt: r.createdAt.toISOString(),
   };
@@ -158,7 +166,7 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: 'What changed between two reports',
           description:
-            'Findings added and resolved (a finding is its code and subject), severity changes, score and grade change. Without `from`/`to`: the two latest reports.',
+            'Findings added and resolved (a finding is its code and subject), severity changes, score and grade change, over the categories checked in both reports (scored with the current table when their scoring versions differ). Without `from`/`to`: the two latest conclusive reports. An inconclusive report is never compared (409).',
           params: DomainParams,
           querystring: DiffQuery,
           response: {
@@ -169,6 +177,15 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
               gradeFrom: Type.String(),
               gradeTo: Type.String(),
               regressed: Type.Boolean(),
+              improved: Type.Boolean(),
+              compared: Type.Array(Type.String(), { description: 'categories checked in both reports' }),
+              notCompared: Type.Array(Type.String(), { description: 'categories checked in only one of them' }),
+              scoringVersions: Type.Optional(
+                Type.Object(
+                  { from: Type.Integer(), to: Type.Integer() },
+                  { description: 'present when the reports were scored with different versions' },
+                ),
+              ),
               added: Type.Array(FindingView),
               resolved: Type.Array(FindingView),
               changed: Type.Array(
@@ -191,9 +208,12 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
             getReport(ctx.sql, t, domain, req.query.to),
           ]);
         } else {
-          [to, from] = await latestReports(ctx.sql, t, domain, 2);
+          to = await latestConclusiveReport(ctx.sql, t, domain);
+          from = to && (await latestConclusiveReport(ctx.sql, t, domain, to.id));
         }
-        if (!from || !to) throw errors.notFound(req.query.from ? 'report' : 'two reports of this domain');
+        if (!from || !to) throw errors.notFound(req.query.from ? 'report' : 'two conclusive reports of this domain');
+        if (!isConclusive(from.report) || !isConclusive(to.report))
+          throw errors.conflict('an inconclusive report is never compared');
         const d = diffReports(from.report, to.report);
         return {
           from: reportSummary(from),
@@ -202,6 +222,10 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
           gradeFrom: d.gradeFrom,
           gradeTo: d.gradeTo,
           regressed: d.regressed,
+          improved: d.improved,
+          compared: d.compared,
+          notCompared: d.notCompared,
+          ...(d.scoringVersions ? { scoringVersions: d.scoringVersions } : {}),
           added: d.added.map(findingView),
           resolved: d.resolved.map(findingView),
           changed: d.changed.map((c) => ({

@@ -8,7 +8,7 @@
  */
 import type { Finding, Report } from '@mailaudit/engine';
 import { NOTIFY_JOB_OPTIONS, queueNightEnd, type TaskJob } from '@mailaudit/queue';
-import { diffReports, renderListingAlert, reportLinkToken } from '@mailaudit/render';
+import { diffReports, isConclusive, renderListingAlert, reportLinkToken } from '@mailaudit/render';
 import {
   type AuditEnd,
   type AuditRow,
@@ -17,7 +17,7 @@ import {
   failAudit,
   getDomain,
   getSettings,
-  latestReports,
+  latestConclusiveReport,
   saveChange,
   type Tx,
 } from '@mailaudit/store';
@@ -57,10 +57,13 @@ export async function recordAfterAudit(
   report: Report,
 ): Promise<TaskJob[]> {
   const jobs: (TaskJob | undefined)[] = [];
-  const [latest, previous] = await latestReports(tx, audit.tenantId, audit.domain, 2);
   const settings = await getSettings(tx, audit.tenantId);
   const webhookUrl = settings?.webhookUrl ?? null;
-  const previousReport = latest?.id === reportId ? previous : latest;
+  // An inconclusive report is never compared, never alerts, never fires domain.changed; a
+  // conclusive one is compared with the newest conclusive one before it.
+  const previousReport = isConclusive(report)
+    ? await latestConclusiveReport(tx, audit.tenantId, audit.domain, reportId)
+    : undefined;
   let newListings: Finding[] = [];
   if (previousReport) {
     const diff = diffReports(previousReport.report, report);
@@ -113,6 +116,7 @@ export async function recordAfterAudit(
       domain: audit.domain,
       source: audit.source,
       reportId,
+      outcome: report.outcome,
       score: report.score,
       grade: report.grade,
       findings: report.findings.length,

@@ -78,6 +78,7 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
   });
   const reportId = stored?.done.reportId;
   if (stored) await queueAfterAudit(ctx, stored.jobs, stored.done);
+  if (report.outcome === 'inconclusive') ctx.auditMetrics.inconclusive.inc();
   ctx.auditMetrics.record({
     status: 'done',
     durationMs: report.durationMs,
