@@ -24,6 +24,7 @@ const report: Report = {
   durationMs: 400,
   score: 62,
   grade: 'D',
+  outcome: 'complete',
   scoringVersion: 1,
   categories: [
     { id: 'spf', score: 40, status: 'fail' },
