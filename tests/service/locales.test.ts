@@ -36,6 +36,7 @@ const report: Report = {
   durationMs: 10,
   score: 60,
   grade: 'C',
+  outcome: 'complete',
   scoringVersion: 1,
   categories: [{ id: 'spf', score: 0, status: 'fail' }],
   findings: [
