@@ -225,8 +225,7 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
     const audit = newest.get(d.domain);
     if (!audit) continue;
     const entry = await summaryEntry(ctx, d.domain, audit, changes.get(d.domain));
-    for (const address of new Set(d.recipients.map((r) => r.toLowerCase())))
-      byAddress.set(address, [...(byAddress.get(address) ?? []), entry]);
+    for (const address of new Set(d.recipients)) byAddress.set(address, [...(byAddress.get(address) ?? []), entry]);
   }
   // The run is done together with its summaries recorded: whoever sees it done sees its emails.
   const toSend = await ctx.sql.begin(async (tx) => {
