@@ -3,6 +3,7 @@
  * its findings, most severe first, with the record that fixes each where there is one. Colour
  * only when asked (the CLI asks on a TTY without NO_COLOR).
  */
+import { displayDomain } from '@mailaudit/catalog';
 import type { CategoryId, CategoryStatus, Finding, Report, Severity } from '@mailaudit/engine';
 
 const CATEGORY_NAMES: Record<CategoryId, string> = {
@@ -48,15 +49,16 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   const statusColor: Record<CategoryStatus, number> = { pass: 32, warn: 33, fail: 31, error: 35, skipped: 2 };
   const sevColor: Record<Severity, number> = { critical: 31, warning: 33, notice: 36, info: 2 };
   const lines: string[] = [];
+  // An IDN is shown in Unicode, its ASCII form beside it (the form to type in DNS and the JSON).
+  const shown = displayDomain(report.domain);
+  const domain = shown === report.domain ? shown : `${shown} (${report.domain})`;
   if (report.outcome === 'inconclusive') {
-    lines.push(
-      `${paint(1, report.domain)}  ${paint(35, 'inconclusive')}: no grade, no score  (${report.durationMs} ms)`,
-    );
+    lines.push(`${paint(1, domain)}  ${paint(35, 'inconclusive')}: no grade, no score  (${report.durationMs} ms)`);
     for (const f of report.findings) lines.push(`  ${f.code}  ${f.message}`);
     return `${lines.join('\n')}\n`;
   }
   lines.push(
-    `${paint(1, report.domain)}  grade ${paint(1, paint(gradeColor, grade))}  score ${report.score}/100  (${report.durationMs} ms)`,
+    `${paint(1, domain)}  grade ${paint(1, paint(gradeColor, grade))}  score ${report.score}/100  (${report.durationMs} ms)`,
   );
   const leftOut = report.categories.filter((c) => c.score === null && c.status !== 'skipped');
   if (leftOut.length > 0)
@@ -74,7 +76,9 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     const score = c.status === 'skipped' || c.score === null ? '' : ` ${c.score}`;
     lines.push(`  ${CATEGORY_NAMES[c.id].padEnd(36)} ${paint(statusColor[c.status], STATUS_LABEL[c.status])}${score}`);
     for (const f of findings) {
-      lines.push(`    ${paint(sevColor[f.severity], SEVERITY_MARK[f.severity])} ${f.code}  ${paint(2, f.subject)}`);
+      lines.push(
+        `    ${paint(sevColor[f.severity], SEVERITY_MARK[f.severity])} ${f.code}  ${paint(2, displayDomain(f.subject))}`,
+      );
       lines.push(`      ${f.message}`);
       if (f.fix) lines.push(`      fix: ${f.fix.name} ${f.fix.type} ${paint(1, JSON.stringify(f.fix.value))}`);
     }

@@ -223,6 +223,30 @@ describe('renderSummary', () => {
 });
 
 describe('renderText', () => {
+  it('shows IDN names in Unicode, the ASCII form beside the domain and in fix records', () => {
+    const report: Report = {
+      schema: 'mailaudit.report/1',
+      domain: 'xn--rnek-4qa.com.tr',
+      startedAt: '2026-11-29T00:00:00.000Z',
+      durationMs: 10,
+      score: 70,
+      grade: 'D',
+      scoringVersion: 1,
+      categories: [{ id: 'spf', score: 40, status: 'fail' }],
+      findings: [
+        {
+          ...f('spf.missing', 'critical', 'xn--rnek-4qa.com.tr'),
+          fix: { type: 'TXT', name: 'xn--rnek-4qa.com.tr', value: 'v=spf1 -all' },
+        },
+      ],
+      evidence: {},
+    };
+    const text = renderText(report);
+    assert.ok(text.startsWith('örnek.com.tr (xn--rnek-4qa.com.tr)  grade D'), text);
+    assert.ok(text.includes('spf.missing  örnek.com.tr'), text);
+    assert.ok(text.includes('fix: xn--rnek-4qa.com.tr TXT'), text);
+  });
+
   it('groups findings under their categories, colour only when asked', () => {
     const report: Report = {
       schema: 'mailaudit.report/1',
