@@ -227,6 +227,7 @@ describe('renderText', () => {
     const report: Report = {
       schema: 'mailaudit.report/1',
       domain: 'xn--rnek-4qa.com.tr',
+      outcome: 'complete',
       startedAt: '2026-11-29T00:00:00.000Z',
       durationMs: 10,
       score: 70,
