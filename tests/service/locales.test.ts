@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Report } from '@mailaudit/engine';
 import { ensureLab } from '@mailaudit/lab';
-import { completeAudit, createAudits, nightlyDomains } from '@mailaudit/store';
+import { overviewLinkToken, reportLinkToken } from '@mailaudit/render';
+import { completeAudit, createAudits, getReportByAudit, nightlyDomains } from '@mailaudit/store';
 import { createTestService, type TestService } from './setup.js';
 
 let svc: TestService;
@@ -139,5 +140,51 @@ describe('languages', () => {
     const auditId = tr.json().auditId as string;
     const viaAudit = await call('GET', `/v1/audits/${auditId}`, undefined, { 'accept-language': 'tr' });
     assert.match(viaAudit.json().report.findings[0].message, /mekanizma yok/);
+  });
+
+  it("chooses the pages' language: ?lang=, then the tenant's default, then Accept-Language, then English", async () => {
+    const other = await svc.tenant('pages-lang');
+    const otherKey = await other.key(['read', 'audit', 'admin']);
+    const reportId = await svc.sql.begin(async (tx) => {
+      const [audit] = await createAudits(tx, other.id, [{ domain: 'lang.example', options: {} }]);
+      if (!audit) throw new Error('no audit');
+      await completeAudit(tx, { id: audit.id, tenantId: other.id, domain: 'lang.example' }, report);
+      return (await getReportByAudit(tx, other.id, audit.id))?.id as string;
+    });
+    const secret = 'test-report-link-secret';
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    const pages = {
+      report: `/r/${reportId}?t=${reportLinkToken(secret, reportId)}`,
+      overview: `/o/${other.id}?e=${expires}&t=${overviewLinkToken(secret, other.id, expires)}`,
+    };
+    const langOf = async (url: string, acceptLanguage?: string) => {
+      const res = await svc.app.inject({ url, headers: acceptLanguage ? { 'accept-language': acceptLanguage } : {} });
+      assert.ok(res.statusCode === 200 || res.statusCode === 404, `${url}: ${res.statusCode}`);
+      return /<html lang="(\w+)">/.exec(res.body)?.[1];
+    };
+    const setDefault = async (locale: string) => {
+      const put = await svc.app.inject({
+        method: 'PUT',
+        url: '/v1/settings',
+        headers: { authorization: `Bearer ${otherKey}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({ locale }),
+      });
+      assert.equal(put.statusCode, 200, put.body);
+    };
+    for (const url of Object.values(pages)) {
+      await setDefault('tr');
+      assert.equal(await langOf(url), 'tr', `${url}: the tenant's default`);
+      assert.equal(await langOf(url, 'en-US,en;q=0.9'), 'tr', `${url}: the tenant's default over the browser's`);
+      assert.equal(await langOf(`${url}&lang=en`, 'tr'), 'en', `${url}: ?lang= over everything`);
+      await setDefault('en');
+      assert.equal(await langOf(url, 'tr-TR'), 'en', `${url}: the tenant's default en`);
+      assert.equal(await langOf(`${url}&lang=tr`), 'tr', `${url}: ?lang=`);
+      assert.equal(await langOf(`${url}&lang=de`, 'de'), 'en', `${url}: a language we do not speak`);
+    }
+    // No tenant is known behind a broken link: the browser's language, else English.
+    const broken = pages.report.replace(/t=.{4}/, 't=AAAA');
+    assert.equal(await langOf(broken, 'de-DE,tr;q=0.8'), 'tr');
+    assert.equal(await langOf(broken, 'de'), 'en');
+    assert.equal(await langOf(`${broken}&lang=tr`, 'en'), 'tr');
   });
 });

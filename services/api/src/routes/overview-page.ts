@@ -44,7 +44,7 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: "The tenant's overview as an HTML page, behind a signed, expiring link",
           description:
-            'Needs no key: `e` (expiry, Unix seconds) and `t` (an HMAC of the tenant and `e` under REPORT_LINK_SECRET). `sort` = domain|score|severity|auditedAt, `dir` = asc|desc, `grade` (repeatable) filters, `lang` = en|tr. An expired link answers a page with status 410, a broken one 404.',
+            'Needs no key: `e` (expiry, Unix seconds) and `t` (an HMAC of the tenant and `e` under REPORT_LINK_SECRET). `sort` = domain|score|severity|auditedAt, `dir` = asc|desc, `grade` (repeatable) filters, `lang` = en|tr (else the tenant’s default locale, else Accept-Language). An expired link answers a page with status 410, a broken one 404.',
           security: [],
           params: Type.Object({ tenant: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({
@@ -77,7 +77,7 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
           );
         }
         const settings = await getSettings(ctx.sql, tenantId);
-        const locale = readerLocale(req, q.lang);
+        const locale = readerLocale(req, q.lang, settings?.locale);
         const sort = SORTS.includes(q.sort as OverviewSortKey) ? (q.sort as OverviewSortKey) : 'domain';
         const descending = q.dir === 'desc';
         const grades = [q.grade ?? []].flat().filter((g) => (GRADES as readonly string[]).includes(g));
@@ -108,29 +108,32 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         });
         const totals = await overviewTotals(ctx.sql, tenantId);
         const keep = { e: String(expires), t: q.t as string, lang: locale };
-        return reply.header('cache-control', 'private, no-store').html(
-          renderOverviewPage(items, {
-            locale,
-            brand: brandOf(tenant),
-            nonce: reply.cspNonce,
-            timeZone: settings?.timezone ?? 'UTC',
-            state: {
-              sort,
-              descending,
-              grades,
-              keep,
-              path: `/o/${tenantId}`,
-              truncated: rows.length > OVERVIEW_PAGE_LIMIT,
-              total: grades.length ? grades.reduce((n, g) => n + (totals.byGrade[g] ?? 0), 0) : totals.domains,
-            },
-            languageLinks: languageLinks(`/o/${tenantId}`, {
-              e: keep.e,
-              t: keep.t,
-              sort,
-              dir: descending ? 'desc' : 'asc',
+        return reply
+          .header('cache-control', 'private, no-store')
+          .header('content-language', locale)
+          .html(
+            renderOverviewPage(items, {
+              locale,
+              brand: brandOf(tenant),
+              nonce: reply.cspNonce,
+              timeZone: settings?.timezone ?? 'UTC',
+              state: {
+                sort,
+                descending,
+                grades,
+                keep,
+                path: `/o/${tenantId}`,
+                truncated: rows.length > OVERVIEW_PAGE_LIMIT,
+                total: grades.length ? grades.reduce((n, g) => n + (totals.byGrade[g] ?? 0), 0) : totals.domains,
+              },
+              languageLinks: languageLinks(`/o/${tenantId}`, {
+                e: keep.e,
+                t: keep.t,
+                sort,
+                dir: descending ? 'desc' : 'asc',
+              }),
             }),
-          }),
-        );
+          );
       },
     );
   };

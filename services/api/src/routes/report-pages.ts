@@ -24,9 +24,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** How many of a domain's reports the score history shows. */
 export const HISTORY_POINTS = 12;
 
-/** The reader's language: `?lang=`, then the browser's, then the tenant's. */
+/**
+ * The reader's language: `?lang=`, then the tenant's default locale (settings), then the browser's
+ * `Accept-Language`, then English. A tenant always has a default (`en` until changed), so the
+ * browser's choice decides only where no tenant is known: a broken or expired link.
+ */
 export function readerLocale(req: FastifyRequest, lang: string | undefined, tenantDefault?: string | null): Locale {
-  return pickLocale(lang, req.headers['accept-language'], tenantDefault);
+  const header = req.headers['accept-language'];
+  return pickLocale(lang, tenantDefault, Array.isArray(header) ? header.join(',') : header);
 }
 
 export function languageLinks(path: string, query: Record<string, string>) {
@@ -42,7 +47,7 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: 'A report as an HTML page, for links in emails and the control panel',
           description:
-            'Needs no key: the `t` token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report. `lang` chooses English or Turkish (else Accept-Language). A broken link answers an HTML page with status 404.',
+            "Needs no key: the `t` token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report. The language: `lang` (en, tr), else the tenant's default locale (settings), else Accept-Language. A broken link answers an HTML page with status 404.",
           security: [],
           params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({
@@ -63,12 +68,12 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
           return reply.html(renderErrorPage('notFound', { locale, brand: { name: '' }, nonce: reply.cspNonce }), 404);
         }
         const settings = await getSettings(ctx.sql, row.tenantId);
-        const locale = readerLocale(req, lang);
+        const locale = readerLocale(req, lang, settings?.locale);
         const brand: Brand = brandOf(tenant);
         const history = await scoreHistory(ctx.sql, row.id, HISTORY_POINTS);
         return reply
           .header('cache-control', 'private, max-age=300')
-          .header('vary', 'accept-language')
+          .header('content-language', locale)
           .html(
             renderReportPage(row.report, {
               locale,
