@@ -191,6 +191,25 @@ describe('report pages in Chromium', () => {
     }
   });
 
+  it("words the evidence in the reader's language and shows its times in the reader's time zone", async () => {
+    // The tenant's zone is UTC; the browser's is Europe/Istanbul (UTC+3), where the page's script puts them.
+    const v = await open(h, `${base}${links.get('cert-expired.test')}&lang=tr`, { width: 1280 });
+    try {
+      const ports = (await v.page.locator('#evidence-ports').textContent()) ?? '';
+      assert.match(ports, /SMTP \/ STARTTLS/);
+      assert.match(ports, /IMAP \/ baştan TLS/);
+      assert.match(ports, /açık/);
+      assert.ok(!/\b(open|implicit|starttls)\b/.test(ports), ports);
+      assert.match((await v.page.locator('#evidence-records').textContent()) ?? '', /RSA 2048 bit/);
+      const expiries = await v.page.locator('#evidence-certificates time[data-local]').allTextContents();
+      assert.ok(expiries.length >= 2, 'each certificate expiry is a time');
+      for (const e of expiries) assert.match(e, /GMT\+3/, `${e}: in the reader's time zone`);
+      assert.match((await v.page.locator('.audited time').textContent()) ?? '', /GMT\+3/);
+    } finally {
+      await v.context.close();
+    }
+  });
+
   it('puts the record published now beside the suggested one', async () => {
     const v = await open(h, `${base}${links.get('spf-all-pass.test')}&lang=en`, { width: 1280 });
     try {

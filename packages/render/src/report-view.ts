@@ -35,9 +35,17 @@ export interface Row {
   values: string[];
 }
 
+/** A table cell: text, or a time (shown in the reader's time zone by the page's script) and text after it. */
+export interface Cell {
+  text: string;
+  /** ISO 8601, when `text` is this time formatted on the server. */
+  time?: string;
+  after?: string;
+}
+
 export interface Table {
   head: string[];
-  rows: string[][];
+  rows: Cell[][];
 }
 
 const SEVERITIES: Severity[] = ['critical', 'warning', 'notice', 'info'];
@@ -172,10 +180,19 @@ export function gradeLine(report: Report, locale: Locale): string {
 export function evidenceSections(report: Report, locale: Locale, timeZone: string) {
   const e = report.evidence;
   const L = (k: string, p?: Record<string, unknown>) => t(locale, `ui.evidence.${k}`, p);
+  // A value of the evidence (a state, a mode) in the reader's words; one we have no words for as it is.
+  const word = (group: string, value: string | undefined) => {
+    if (value === undefined) return '';
+    const key = `ui.evidence.${group}.${value}`;
+    const text = t(locale, key);
+    return text === key ? value : text;
+  };
+  const cells = (...texts: string[]): Cell[] => texts.map((text) => ({ text }));
+  const name = (v: unknown) => displayDomain(str(v) ?? '');
   const sections: { id: string; title: string; rows: Row[]; tables: Table[] }[] = [];
 
   const records: Row[] = [];
-  const mx = arr(obj(e.mx).records).map((r) => `${str(obj(r).preference) ?? ''} ${str(obj(r).exchange) ?? ''}`.trim());
+  const mx = arr(obj(e.mx).records).map((r) => `${str(obj(r).preference) ?? ''} ${name(obj(r).exchange)}`.trim());
   if (mx.length) records.push({ label: 'MX', values: mx });
   const spf = obj(e.spf);
   const spfRecords = strs(spf.records).length ? strs(spf.records) : strs([spf.record]);
@@ -184,12 +201,15 @@ export function evidenceSections(report: Report, locale: Locale, timeZone: strin
   const dmarc = obj(e.dmarc);
   if (str(dmarc.record))
     records.push({
-      label: `DMARC (${str(dmarc.name) ?? `_dmarc.${report.domain}`})`,
+      label: L('dmarcAt', { name: displayDomain(str(dmarc.name) ?? `_dmarc.${report.domain}`) }),
       values: [str(dmarc.record) as string],
     });
   const dkim = arr(obj(e.dkim).keys).map((k) => {
     const x = obj(k);
-    return `${str(x.selector)}: ${x.revoked ? L('revoked') : `${str(x.keyType) ?? '?'}${typeof x.bits === 'number' ? ` ${x.bits} bit` : ''}${x.testing ? ' (t=y)' : ''}`}`;
+    const type = (str(x.keyType) ?? '?').toUpperCase();
+    // Key sizes are written without digit grouping (1024, not 1.024): a text param, not a number.
+    const key = typeof x.bits === 'number' ? L('dkimKey', { type, bits: String(x.bits) }) : type;
+    return `${str(x.selector)}: ${x.revoked ? L('revoked') : `${key}${x.testing ? `, ${L('dkimTesting')}` : ''}`}`;
   });
   if (dkim.length) records.push({ label: 'DKIM', values: dkim });
   for (const [label, key] of [
@@ -202,20 +222,26 @@ export function evidenceSections(report: Report, locale: Locale, timeZone: strin
   }
   const policy = obj(e.mtaStsPolicy);
   if (str(policy.body)) records.push({ label: L('mtaStsPolicy'), values: [str(policy.body)?.trim() ?? ''] });
+  else if (policy.state === 'unreachable')
+    records.push({
+      label: L('mtaStsPolicy'),
+      values: [`${L('mtaStsUnreachable')}: ${displayUrl(str(policy.url) ?? '')}`],
+    });
   const dnssec = obj(e.dnssec);
-  if (str(dnssec.state)) records.push({ label: 'DNSSEC', values: [str(dnssec.state) as string] });
+  if (str(dnssec.state)) records.push({ label: 'DNSSEC', values: [word('dnssec', str(dnssec.state))] });
   if (records.length) sections.push({ id: 'records', title: L('records'), rows: records, tables: [] });
 
   const ptr = new Map(arr(e.ptr).map((p) => [str(obj(p).address), obj(p)]));
   const hosts = arr(obj(e.mx).hosts).map((h) => {
     const x = obj(h);
     const addrs = strs(x.addresses);
-    return [
-      displayDomain(str(x.name) ?? ''),
-      addrs.join(', ') || '—',
-      addrs.map((a) => `${a}: ${strs(ptr.get(a)?.names).join(', ') || str(ptr.get(a)?.state) || '—'}`).join('; ') ||
-        '—',
-    ];
+    const reverse = (a: string) => {
+      const p = ptr.get(a);
+      const names = strs(p?.names).map(displayDomain).join(', ');
+      const state = p?.state === 'confirmed' ? '' : word('ptrState', str(p?.state));
+      return `${a}: ${[names, state].filter(Boolean).join(' — ') || '—'}`;
+    };
+    return cells(name(x.name), addrs.join(', ') || '—', addrs.map(reverse).join('; ') || '—');
   });
   if (hosts.length)
     sections.push({
@@ -237,13 +263,13 @@ export function evidenceSections(report: Report, locale: Locale, timeZone: strin
           rows: ports.map((p) => {
             const tls = obj(p.tls);
             const legacy = obj(p.legacy).accepted ? ` (${L('legacyAccepted')})` : '';
-            return [
-              `${displayDomain(str(p.host) ?? '')} (${str(p.address) ?? ''})`,
+            return cells(
+              `${name(p.host)} (${str(p.address) ?? ''})`,
               str(p.port) ?? '',
-              `${str(p.protocol) ?? ''}${str(p.tlsMode) ? ` / ${str(p.tlsMode)}` : ''}`,
-              str(p.state) ?? '',
-              `${str(tls.protocol) ?? '—'}${legacy}`,
-            ];
+              `${(str(p.protocol) ?? '').toUpperCase()}${str(p.tlsMode) ? ` / ${word('tlsMode', str(p.tlsMode))}` : ''}`,
+              word('portState', str(p.state)),
+              `${str(tls.protocol)?.replace(/^TLSv/, 'TLS ') ?? '—'}${legacy}`,
+            );
           }),
         },
       ],
@@ -267,15 +293,25 @@ export function evidenceSections(report: Report, locale: Locale, timeZone: strin
       tables: [
         {
           head: [L('certSubject'), L('certIssuer'), L('certExpires'), L('certTrusted'), L('certWhere')],
-          rows: [...certs.values()].map(({ leaf, tls, where }) => [
-            str(leaf.subject) ?? '',
-            str(leaf.issuer) ?? '',
-            str(leaf.validTo)
-              ? `${formatDate(locale, str(leaf.validTo) as string, timeZone)}${tls.expired ? ` (${L('expired')})` : typeof tls.expiresInDays === 'number' ? ` (${L('daysLeft', { days: tls.expiresInDays })})` : ''}`
-              : '',
-            tls.trusted ? L('yes') : L('no'),
-            where.join(', '),
-          ]),
+          rows: [...certs.values()].map(({ leaf, tls, where }) => {
+            const validTo = str(leaf.validTo);
+            const expiry: Cell = validTo
+              ? {
+                  text: formatDate(locale, validTo, timeZone),
+                  time: validTo,
+                  after: tls.expired
+                    ? ` (${L('expired')})`
+                    : typeof tls.expiresInDays === 'number'
+                      ? ` (${L('daysLeft', { days: tls.expiresInDays })})`
+                      : '',
+                }
+              : { text: '' };
+            return [
+              ...cells(str(leaf.subject) ?? '', str(leaf.issuer) ?? ''),
+              expiry,
+              ...cells(tls.trusted ? L('yes') : L('no'), where.join(', ')),
+            ];
+          }),
         },
       ],
     });
@@ -292,17 +328,25 @@ export function evidenceSections(report: Report, locale: Locale, timeZone: strin
         ? [
             {
               head: [L('zone'), L('listedSubject'), L('state'), L('answer')],
-              rows: answers.map((a) => [
-                str(a.zone) ?? '',
-                str(a.subject) ?? '',
-                str(a.state) ?? '',
-                [...strs(a.answers), str(a.reason)].filter(Boolean).join(' — '),
-              ]),
+              rows: answers.map((a) =>
+                cells(
+                  str(a.zone) ?? '',
+                  name(a.subject),
+                  word('blocklistState', str(a.state)),
+                  [...strs(a.answers), str(a.reason)].filter(Boolean).join(' — '),
+                ),
+              ),
             },
           ]
         : [],
     });
   return sections;
+}
+
+/** A URL with its host name in Unicode, for people to read. */
+function displayUrl(raw: string): string {
+  const m = /^(https?:\/\/)([^/:?#]+)(.*)$/i.exec(raw);
+  return m ? `${m[1]}${displayDomain(m[2] ?? '')}${m[3]}` : raw;
 }
 
 /** The score history as an SVG line: points oldest first, in a 0..100 box. */

@@ -109,4 +109,88 @@ describe('report page', () => {
     assert.equal(pickLocale('xx', null, 'tr'), 'tr');
     assert.equal(pickLocale(), 'en');
   });
+
+  it("words the evidence in the reader's language, IDN names in Unicode, times as times of the reader", () => {
+    const withEvidence: Report = {
+      ...report,
+      evidence: {
+        mx: {
+          records: [{ preference: 10, exchange: 'mx.xn--bcher-kva.example' }],
+          hosts: [{ name: 'mx.xn--bcher-kva.example', addresses: ['192.0.2.7', '192.0.2.8'] }],
+        },
+        dmarc: { name: '_dmarc.xn--bcher-kva.example', record: 'v=DMARC1; p=none' },
+        dkim: { keys: [{ selector: 's1', keyType: 'rsa', bits: 1024, testing: true }] },
+        ptr: [
+          { address: '192.0.2.7', state: 'confirmed', names: ['mx.xn--bcher-kva.example'] },
+          { address: '192.0.2.8', state: 'missing', names: [] },
+        ],
+        dnssec: { state: 'insecure' },
+        mtaStsPolicy: { url: 'https://mta-sts.xn--bcher-kva.example/.well-known/mta-sts.txt', state: 'unreachable' },
+        transport: {
+          ports: [
+            {
+              host: 'mx.xn--bcher-kva.example',
+              address: '192.0.2.7',
+              port: 25,
+              protocol: 'smtp',
+              tlsMode: 'starttls',
+              state: 'open',
+              tls: {
+                protocol: 'TLSv1.3',
+                trusted: true,
+                expired: true,
+                chain: [
+                  { subject: 'CN=mx', issuer: 'CN=ca', validTo: '2026-11-02T21:30:00.000Z', fingerprint256: 'AA' },
+                ],
+              },
+            },
+            {
+              host: 'mx.xn--bcher-kva.example',
+              address: '192.0.2.8',
+              port: 465,
+              protocol: 'smtp',
+              tlsMode: 'implicit',
+              state: 'timeout',
+            },
+          ],
+        },
+        blocklistsAsked: { ip: ['zen.example'], domain: [] },
+        blocklists: [{ zone: 'zen.example', subject: '192.0.2.7', state: 'listed', answers: ['127.0.0.2'] }],
+      },
+    };
+    const tr = renderReportPage(withEvidence, { ...opts, locale: 'tr' });
+    const evidence = tr.slice(tr.indexOf('id="h-evidence"'));
+    for (const raw of [
+      '>open<',
+      '>timeout<',
+      'starttls',
+      'implicit',
+      '>insecure<',
+      '>listed<',
+      'missing',
+      ' bit<',
+      'xn--',
+    ])
+      assert.ok(!evidence.includes(raw), `raw "${raw}" in the Turkish evidence`);
+    for (const said of [
+      'mx.bücher.example',
+      'DMARC (_dmarc.bücher.example)',
+      'RSA 1024 bit, deneme modunda (t=y)',
+      '192.0.2.8: PTR kaydı yok',
+      'SMTP / STARTTLS',
+      'SMTP / baştan TLS',
+      '>açık<',
+      '>yanıt yok<',
+      '>imzasız<',
+      '>listede<',
+      'TLS 1.3',
+      'alınamadı',
+    ])
+      assert.ok(evidence.includes(said), `"${said}" in the Turkish evidence`);
+    // The expiry as a time the page's script shows in the reader's zone (the tenant's without it).
+    assert.ok(evidence.includes('<time datetime="2026-11-02T21:30:00.000Z" data-local>3 Kasım 2026 00:30'), evidence);
+    const en = renderReportPage(withEvidence, { ...opts, locale: 'en' });
+    for (const said of ['RSA 1024 bits, testing (t=y)', '>no answer<', 'TLS from the start', '>not signed<'])
+      assert.ok(en.includes(said), `"${said}" in the English evidence`);
+  });
 });
