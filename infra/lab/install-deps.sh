@@ -2,7 +2,7 @@
 # Installs the Debian packages the lab runs (none is started as a system service: the lab starts
 # its own instances with its own configuration). Needs root; idempotent.
 set -euo pipefail
-packages=(knot knot-dnsutils unbound dovecot-imapd dovecot-pop3d ldnsutils iproute2)
+packages=(knot knot-dnsutils unbound dovecot-imapd dovecot-pop3d ldnsutils iproute2 dnsperf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

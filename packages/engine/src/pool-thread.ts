@@ -16,7 +16,7 @@ const setup = workerData as ThreadSetup;
 const port = parentPort;
 if (!port) throw new Error('pool-thread.ts runs as a worker thread of an AuditPool');
 
-const resolver = new Resolver({ servers: setup.servers });
+const resolver = new Resolver({ servers: setup.servers, maxInFlight: setup.maxInFlight });
 const dns = new DnsCache(resolver);
 const trust = new TrustStore(setup.caFile);
 const limiter = new AddressLimiter(setup.perAddress);

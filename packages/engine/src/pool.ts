@@ -3,7 +3,9 @@
  * DNS codec, the checks, the report), so one event loop keeps one core busy and no more. Each
  * thread has its own resolver sockets, its own shared DNS answer cache and probe cache (answers do
  * not cross threads: a round trip between threads costs about what a cached answer saves), and a
- * share of the per-address connection limit, so that the process as a whole stays within it.
+ * share of the per-address connection limit and of the DNS queries on the wire at once, so that the
+ * process as a whole stays within both (two threads with 256 queries each in flight overflowed the
+ * resolver's socket buffer on a busy machine: dropped queries, 2 s timeouts, threads slower than one).
  * The pool hands out work to the thread with the fewest audits in flight.
  */
 import { availableParallelism } from 'node:os';
@@ -22,6 +24,8 @@ export interface AuditPoolOptions {
   caFile?: string;
   /** Connections at once per target address, for the whole pool (each thread gets its share, at least one). @default 4 */
   perAddress?: number;
+  /** DNS queries on the wire at once for the whole pool (each thread gets its share). @default 256 */
+  maxInFlight?: number;
   /** Name given in EHLO. @default 'mailaudit.invalid' */
   ehloName?: string;
   /**
@@ -38,6 +42,8 @@ export interface ThreadSetup {
   servers: string[];
   caFile?: string;
   perAddress: number;
+  /** This thread's share of the pool's DNS queries in flight. */
+  maxInFlight: number;
   ehloName?: string;
   control?: boolean;
   controlTtlMs?: number;
@@ -97,7 +103,8 @@ export class AuditPool {
   constructor(opts: AuditPoolOptions) {
     this.size = Math.max(1, opts.threads ?? availableParallelism());
     const perAddress = Math.max(1, Math.floor((opts.perAddress ?? 4) / this.size));
-    this.setup = { servers: opts.servers, perAddress };
+    const maxInFlight = Math.max(16, Math.ceil((opts.maxInFlight ?? 256) / this.size));
+    this.setup = { servers: opts.servers, perAddress, maxInFlight };
     if (opts.caFile) this.setup.caFile = opts.caFile;
     if (opts.ehloName) this.setup.ehloName = opts.ehloName;
     if (opts.control) this.setup.control = true;

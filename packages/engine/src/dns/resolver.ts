@@ -268,7 +268,9 @@ export class Resolver {
       this.pools.set(server, pool);
     }
     if (pool.length < this.poolSize) {
-      const socket = createSocket(server.family === 4 ? 'udp4' : 'udp6');
+      // A receive buffer of 1 MiB (the kernel caps it at net.core.rmem_max): a burst of answers
+      // while the event loop is busy is queued, not dropped into a 2 s timeout.
+      const socket = createSocket({ type: server.family === 4 ? 'udp4' : 'udp6', recvBufferSize: 1 << 20 });
       const entry: Conn = { socket, pending: new Map(), ready: Promise.resolve(), connected: false };
       entry.ready = new Promise<void>((resolve) => {
         socket.connect(server.port, server.host, () => {
