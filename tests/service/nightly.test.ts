@@ -209,15 +209,21 @@ describe('nightly audits, summaries and webhooks', () => {
     assert.ok(html.length > 0, 'an HTML part');
     assert.ok(text.length > 0, 'a text part');
     // The regression comes first, with what went wrong and a link to its report.
-    const firstChange = text.indexOf('WORSE  nightly-regress.test');
+    const firstChange = text.indexOf('== Got worse ==\n\nnightly-regress.test: Grade');
     assert.ok(firstChange > 0, text);
     assert.ok(firstChange < text.indexOf('good.test'), 'the regression before the other domains');
-    assert.match(text, /new: +\[critical\] spf\.all\.pass/);
-    assert.match(text, /new: +\[critical\] blocklist\.domain\.listed/);
+    assert.match(text, /- New: .* \(Critical, nightly-regress\.test\) \[spf\.all\.pass\]/);
+    assert.match(text, /- New: .* \(Critical, nightly-regress\.test\) \[blocklist\.domain\.listed\]/);
+    // Branded with the tenant's name (no product name is set), never ours.
+    assert.ok(!/mailaudit/i.test(`${summary.subject} ${text} ${html}`), 'nothing says mailaudit');
+    assert.deepEqual(summary.from?.value, [{ name: 'Example Hosting', address: 'mailaudit@lab.test' }]);
     // The links open the report without a key, and only with the right token.
     const link = /https:\/\/panel\.example(\/r\/([0-9a-f-]+)\?t=([\w-]+))/.exec(text.slice(firstChange));
     assert.ok(link, 'a keyless report link');
-    assert.ok(html.includes(`<a href="https://panel.example${link[1]}">nightly-regress.test</a>`));
+    assert.ok(
+      html.includes(`<a href="https://panel.example${link[1]}&amp;lang=en"`),
+      "the report page in the reader's language",
+    );
     const page = await svc.app.inject({ url: link[1] as string });
     assert.equal(page.statusCode, 200);
     assert.match(page.headers['content-type'] as string, /text\/html/);

@@ -6,12 +6,14 @@ export {
   type ReportDiff,
   type ReportLike,
 } from './diff.js';
+export { type EmailOptions, renderListingAlert, renderSummary } from './emails.js';
 export { overviewLinkToken, reportLinkToken, verifyOverviewLink, verifyReportLink } from './links.js';
 export { renderMessageText } from './message.js';
 export { type OverviewItem, type OverviewSortKey, type OverviewState, overviewView } from './overview-view.js';
 export {
   asset,
   type Brand,
+  brandOf,
   DEFAULT_ACCENT,
   type OverviewPageOptions,
   type PageOptions,
@@ -23,10 +25,7 @@ export {
 } from './pages.js';
 export { currentRecords, type HistoryPoint, mergePorts, type ReportView, reportView } from './report-view.js';
 export {
-  count,
   kindOf,
-  renderListingAlert,
-  renderSummary,
   type Summary,
   type SummaryData,
   type SummaryDomain,

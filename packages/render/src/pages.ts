@@ -12,7 +12,8 @@ import { type Locale, t } from './texts.js';
 
 const root = new URL('../', import.meta.url);
 
-const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(new URL('templates', root).pathname), {
+/** The one HTML environment, autoescaping: pages and the emails' HTML parts. */
+export const htmlEnv = new nunjucks.Environment(new nunjucks.FileSystemLoader(new URL('templates', root).pathname), {
   autoescape: true,
   throwOnUndefined: false,
   trimBlocks: true,
@@ -32,6 +33,24 @@ export interface Brand {
 }
 
 export const DEFAULT_ACCENT = '#1f6feb';
+
+/** What the templates show for a tenant's stored branding: its product name, else its own name. */
+export function brandOf(b: {
+  tenantName: string;
+  productName: string | null;
+  logo: string | null;
+  accentColor: string | null;
+  footerText: string | null;
+  supportUrl: string | null;
+}): Brand {
+  return {
+    name: b.productName ?? b.tenantName,
+    logoUrl: b.logo,
+    accentColor: b.accentColor,
+    footerText: b.footerText,
+    supportUrl: b.supportUrl,
+  };
+}
 const HEX = /^#[0-9a-f]{6}$/i;
 
 /** White or near-black text, whichever reads better on `hex` (WCAG relative luminance). */
@@ -72,7 +91,7 @@ export interface ReportPageOptions extends PageOptions {
 }
 
 export function renderReportPage(report: Report, opts: ReportPageOptions): string {
-  return env.render('report.njk', {
+  return htmlEnv.render('report.njk', {
     ...common(opts),
     r: reportView(report, opts),
     languages: opts.languageLinks ?? [],
@@ -87,7 +106,7 @@ export interface OverviewPageOptions extends PageOptions {
 }
 
 export function renderOverviewPage(items: OverviewItem[], opts: OverviewPageOptions): string {
-  return env.render('overview.njk', {
+  return htmlEnv.render('overview.njk', {
     ...common(opts),
     o: overviewView(items, opts.state, opts.locale, opts.timeZone),
     languages: opts.languageLinks ?? [],
@@ -96,7 +115,7 @@ export function renderOverviewPage(items: OverviewItem[], opts: OverviewPageOpti
 
 /** A page for a link that is broken or expired, or a report that is gone. */
 export function renderErrorPage(kind: 'notFound' | 'expired', opts: PageOptions): string {
-  return env.render('error.njk', { ...common(opts), kind });
+  return htmlEnv.render('error.njk', { ...common(opts), kind });
 }
 
 const ASSET_TYPES: Record<string, string> = {

@@ -1,19 +1,10 @@
 /**
- * Diff of two reports, the summary email and the terminal text, with hand-made reports.
+ * Diff of two reports and the terminal text, with hand-made reports (the emails: emails.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding, Report } from '@mailaudit/engine';
-import {
-  diffReports,
-  InconclusiveError,
-  renderListingAlert,
-  renderSummary,
-  renderText,
-  reportLinkToken,
-  type SummaryDomain,
-  verifyReportLink,
-} from '../src/index.js';
+import { diffReports, InconclusiveError, renderText, reportLinkToken, verifyReportLink } from '../src/index.js';
 
 const f = (code: string, severity: Finding['severity'], subject = 'example.com'): Finding => ({
   code,
@@ -117,108 +108,6 @@ describe('diffReports compares only what was looked at', () => {
     const d = diffReports(old, now);
     assert.deepEqual(d.scoringVersions, { from: 1, to: 2 });
     assert.deepEqual([d.scoreChange, d.regressed, d.different], [0, false, false]);
-  });
-});
-
-describe('renderSummary', () => {
-  const domain = (name: string, diff: SummaryDomain['diff'], grade = 'A'): SummaryDomain => ({
-    domain: name,
-    grade,
-    score: 90,
-    scoreChange: diff ? diff.scoreChange : null,
-    previousGrade: diff ? diff.gradeFrom : null,
-    reportUrl: `https://panel.example/r/${name}`,
-    diff,
-  });
-  const same = diffReports({ score: 90, grade: 'A', findings: [] }, { score: 90, grade: 'A', findings: [] });
-  const worse = diffReports(
-    { score: 90, grade: 'A', findings: [] },
-    { score: 60, grade: 'D', findings: [f('spf.all.pass', 'critical')] },
-  );
-  const better = diffReports(
-    { score: 60, grade: 'D', findings: [f('spf.all.pass', 'critical')] },
-    { score: 90, grade: 'A', findings: [] },
-  );
-
-  it('puts regressions first, then other changes, then the rest; text and HTML', () => {
-    const s = renderSummary('Acme', '2026-12-02', [
-      domain('a.test', same),
-      domain('b.test', better),
-      domain('z.test', worse, 'D'),
-    ]);
-    assert.match(s.subject, /1 domain got worse \(z\.test\); 1 domain got better \(b\.test\)/);
-    assert.ok(s.text.indexOf('z.test') < s.text.indexOf('b.test'));
-    assert.ok(s.text.indexOf('BETTER  b.test') > 0);
-    assert.ok(s.text.includes('resolved: [critical] spf.all.pass'));
-    assert.ok(s.html.indexOf('z.test') < s.html.indexOf('b.test'));
-    assert.ok(s.html.includes('<a href="https://panel.example/r/z.test">z.test</a>'));
-    assert.equal(s.changed, true);
-  });
-
-  it('says when nothing changed, and escapes HTML', () => {
-    const s = renderSummary('<Acme & Co>', '2026-12-02', [domain('a.test', same), domain('b.test', same)]);
-    assert.equal(s.changed, false);
-    assert.match(s.subject, /no change in 2 domains/);
-    assert.match(s.text, /Nothing changed since the previous night/);
-    assert.ok(s.html.includes('&#60;Acme &#38; Co&#62;'));
-    assert.ok(!s.html.includes('<Acme'));
-  });
-
-  it('wording: the first night says what was found, not "nothing changed"', () => {
-    const first = (name: string, findings: Finding[]): SummaryDomain => ({
-      ...domain(name, null, findings.length ? 'D' : 'A+'),
-      findings,
-    });
-    const s = renderSummary('Acme', '2026-12-01', [
-      first('a.test', [f('spf.all.pass', 'critical'), f('dkim.key.short', 'notice')]),
-      first('b.test', []),
-    ]);
-    assert.equal(s.subject, 'mailaudit 2026-12-01: first audit of 2 domains, 1 with problems to fix');
-    assert.ok(!/nothing changed/i.test(s.text), s.text);
-    assert.match(s.text, /First audit of 2 domains: what was found/);
-    assert.match(s.text, /a\.test: grade D \(score 90\), 1 problem to fix\n {2}\[critical\] spf\.all\.pass/);
-    assert.match(s.text, /b\.test: grade A\+ \(score 90\), nothing to fix/);
-    assert.ok(!s.text.includes('dkim.key.short'), 'notices are in the report, not the first summary');
-    assert.equal(s.changed, true);
-  });
-
-  it('wording: one domain is "1 domain", in every sentence', () => {
-    const one = renderSummary('Acme', '2026-12-02', [domain('a.test', same)]);
-    assert.equal(one.subject, 'mailaudit 2026-12-02: no change in 1 domain');
-    const worse1 = renderSummary('Acme', '2026-12-02', [domain('z.test', worse, 'D')]);
-    assert.equal(worse1.subject, 'mailaudit 2026-12-02: 1 domain got worse (z.test)');
-    const firstOne = renderSummary('Acme', '2026-12-02', [{ ...domain('n.test', null), findings: [] }]);
-    assert.match(firstOne.subject, /first audit of 1 domain, nothing to fix$/);
-    assert.match(firstOne.text, /First audit of 1 domain: what was found/);
-    for (const s of [one, worse1, firstOne]) assert.ok(!/\b1 domains\b/.test(s.subject + s.text + s.html));
-  });
-
-  it('wording: an improvement is "better", following the score and the grade', () => {
-    const s = renderSummary('Acme', '2026-12-02', [domain('b.test', better)]);
-    assert.equal(better.improved, true);
-    assert.ok(better.scoreChange > 0 && better.gradeFrom === 'D' && better.gradeTo !== 'D');
-    assert.equal(s.subject, 'mailaudit 2026-12-02: 1 domain got better (b.test)');
-    assert.match(s.text, /BETTER {2}b\.test: D -> A/);
-    assert.ok(!/worse/i.test(s.text));
-  });
-
-  it('wording: domains that could not be checked tonight have their own heading and are not changes', () => {
-    const s = renderSummary('Acme', '2026-12-02', [
-      domain('a.test', same),
-      { ...domain('x.test', null), grade: null, score: null, unchecked: true },
-    ]);
-    assert.equal(s.subject, 'mailaudit 2026-12-02: 1 domain could not be checked');
-    assert.match(s.text, /Could not be checked tonight:\n\n {2}x\.test: our resolvers did not answer/);
-    assert.ok(!/WORSE|BETTER|CHANGED|resolved/.test(s.text));
-  });
-
-  it('writes an alert for new listings', () => {
-    const a = renderListingAlert(
-      'x.test',
-      [{ ...f('blocklist.domain.listed', 'critical', 'x.test'), params: { zone: 'dbl.example' } }],
-      'https://p/r',
-    );
-    assert.match(a.subject, /x\.test is newly blocklisted \(dbl\.example\)/);
   });
 });
 

@@ -4,6 +4,7 @@ import { notifyNightlyRun } from './nightly-runs.js';
 
 export interface EmailRow {
   id: string;
+  tenantId: string;
   kind: 'summary' | 'alert';
   recipients: string[];
   subject: string;
@@ -16,7 +17,7 @@ export interface EmailRow {
 }
 
 const emailColumns = (sql: Tx) => sql`
-  id, kind, recipients, subject, text_body as "textBody", html_body as "htmlBody", status, attempts, last_error as "lastError", sent_at as "sentAt"`;
+  id, tenant_id as "tenantId", kind, recipients, subject, text_body as "textBody", html_body as "htmlBody", status, attempts, last_error as "lastError", sent_at as "sentAt"`;
 
 export async function createEmail(
   sql: Tx,

@@ -3,7 +3,7 @@
  * and in the emails instead of our name. `brandOf` turns it into what the templates take.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Brand } from '@mailaudit/render';
+import { type Brand, brandOf as renderBrandOf } from '@mailaudit/render';
 import { type Branding, getBranding, updateBranding } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
@@ -48,16 +48,8 @@ const BrandingBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** What the templates show for a tenant: its product name, else its own name. */
-export function brandOf(b: Branding & { tenantName: string }): Brand {
-  return {
-    name: b.productName ?? b.tenantName,
-    logoUrl: b.logo,
-    accentColor: b.accentColor,
-    footerText: b.footerText,
-    supportUrl: b.supportUrl,
-  };
-}
+/** What the templates show for a tenant: its product name, else its own name (one definition, in render). */
+export const brandOf: (b: Branding & { tenantName: string }) => Brand = renderBrandOf;
 
 export function brandingRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {

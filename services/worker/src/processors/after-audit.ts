@@ -22,6 +22,7 @@ import {
   type Tx,
 } from '@mailaudit/store';
 import type { WorkerContext } from '../context.js';
+import { emailOptions, localized, recipientLocale, tenantMail } from './mail.js';
 
 /** Where a report is read: a keyless page when report links are configured, the API's URL otherwise. */
 export function reportUrl(ctx: WorkerContext, domain: string, reportId: string): string {
@@ -96,19 +97,29 @@ export async function recordAfterAudit(
   }
   if (newListings.length > 0) {
     const registered = await getDomain(tx, audit.tenantId, audit.domain);
-    if (registered?.recipients.length) {
-      const alert = renderListingAlert(audit.domain, newListings, reportUrl(ctx, audit.domain, reportId));
-      const email = await createEmail(tx, {
-        tenantId: audit.tenantId,
-        runId: audit.nightlyRunId,
-        kind: 'alert',
-        recipients: registered.recipients,
-        subject: alert.subject,
-        textBody: alert.text,
-        htmlBody: alert.html,
-      });
-      jobs.push({ kind: 'email', emailId: email.id });
-    }
+    const mail = registered?.recipients.length ? await tenantMail(tx, audit.tenantId) : undefined;
+    // One alert per recipient, in their language.
+    if (registered && mail)
+      for (const address of new Set(registered.recipients)) {
+        const locale = recipientLocale(address, [registered.recipientLocales], mail.locale);
+        const alert = renderListingAlert(
+          mail.tenantName,
+          audit.domain,
+          newListings,
+          localized(reportUrl(ctx, audit.domain, reportId), locale),
+          emailOptions(ctx, audit.tenantId, mail, address, locale),
+        );
+        const email = await createEmail(tx, {
+          tenantId: audit.tenantId,
+          runId: audit.nightlyRunId,
+          kind: 'alert',
+          recipients: [address],
+          subject: alert.subject,
+          textBody: alert.text,
+          htmlBody: alert.html,
+        });
+        jobs.push({ kind: 'email', emailId: email.id });
+      }
   }
   jobs.push(
     await recordWebhook(tx, ctx, audit, webhookUrl, 'audit.completed', {

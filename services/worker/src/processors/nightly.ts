@@ -35,6 +35,7 @@ import { UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
 import type { WorkerContext } from '../context.js';
 import { reportUrl } from './after-audit.js';
+import { emailOptions, localized, recipientLocale, tenantMail } from './mail.js';
 
 /** The tenant's local date of `at`: the key of that night's run. */
 export function localNight(at: Date, timeZone: string): string {
@@ -218,15 +219,21 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
   const changes = new Map((await changesOfRun(ctx.sql, runId)).map((c) => [c.domain, c]));
   const domains = await nightlyDomains(ctx.sql, run.tenantId);
   const night = run.runKey.slice(0, 10);
-  // One summary per address: the domains it receives summaries of.
+  // One summary per address: the domains it receives summaries of, and the languages its domains give it.
   const byAddress = new Map<string, SummaryDomain[]>();
+  const localesOf = new Map<string, Record<string, string>[]>();
   for (const d of domains) {
     if (d.recipients.length === 0) continue;
     const audit = newest.get(d.domain);
     if (!audit) continue;
     const entry = await summaryEntry(ctx, d.domain, audit, changes.get(d.domain));
-    for (const address of new Set(d.recipients)) byAddress.set(address, [...(byAddress.get(address) ?? []), entry]);
+    for (const address of new Set(d.recipients)) {
+      byAddress.set(address, [...(byAddress.get(address) ?? []), entry]);
+      localesOf.set(address, [...(localesOf.get(address) ?? []), d.recipientLocales]);
+    }
   }
+  const mail = await tenantMail(ctx.sql, run.tenantId);
+  if (!mail) return 'no tenant';
   // The run is done together with its summaries recorded: whoever sees it done sees its emails.
   const toSend = await ctx.sql.begin(async (tx) => {
     if (!(await finishNightlyRun(tx, runId, ctx.now()))) return [];
@@ -236,7 +243,13 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
     const ids: string[] = [];
     for (const [address, entries] of byAddress) {
       if (already.has(address)) continue;
-      const s = renderSummary(settings.name, night, entries);
+      const locale = recipientLocale(address, localesOf.get(address) ?? [], settings.locale);
+      const s = renderSummary(
+        mail.tenantName,
+        night,
+        entries.map((e) => ({ ...e, reportUrl: localized(e.reportUrl, locale) })),
+        emailOptions(ctx, run.tenantId, mail, address, locale),
+      );
       const skip = settings.summarySkipUnchanged && !s.changed;
       const email = await createEmail(tx, {
         tenantId: run.tenantId,

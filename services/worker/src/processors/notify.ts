@@ -9,6 +9,7 @@ import { getDelivery, getEmail, getSettings, recordDeliveryAttempt, recordEmailA
 import { type Job, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
 import type { WorkerContext } from '../context.js';
+import { senderOf } from './mail.js';
 
 const isFinal = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
@@ -29,7 +30,8 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
   });
   try {
     await transport.sendMail({
-      from: ctx.config.mailFrom,
+      // The tenant's sender (branding), else MAIL_FROM under the tenant's brand name.
+      from: await senderOf(ctx, email.tenantId),
       // Addresses as objects: nodemailer parses none of them again (a string would be read as an
       // address list), and the envelope it derives from them is the addresses stored.
       to: email.recipients.map((address) => ({ name: '', address })),
