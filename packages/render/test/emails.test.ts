@@ -13,7 +13,7 @@ import { diffReports, type EmailOptions, renderListingAlert, renderSummary, type
 const f = (code: string, severity: Finding['severity'], subject = 'example.com', params = {}): Finding => ({
   code,
   severity,
-  category: code.split('.')[0] ?? 'spf',
+  category: (code.split('.')[0] ?? 'spf') as Finding['category'],
   subject,
   message: `${code} message`,
   params,
