@@ -45,6 +45,8 @@ const THREADS = arg('threads', availableParallelism());
 const SKIP_NIGHTLY = process.argv.includes('--skip-nightly');
 /** Only the night (and the full audit of good.test): to look at the service path alone. */
 const ONLY_NIGHTLY = process.argv.includes('--only-nightly');
+/** `--cpu-prof DIR`: the night's API and worker processes write V8 CPU profiles there. */
+const CPU_PROF = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -226,7 +228,8 @@ async function freePort(): Promise<number> {
 }
 
 function start(command: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/mailaudit.js'), command], {
+  const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF, command)] : [];
+  const child = spawn(process.execPath, [...prof, join(ROOT, 'packages/cli/bin/mailaudit.js'), command], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
