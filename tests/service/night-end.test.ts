@@ -1,6 +1,7 @@
 /**
- * A night ends when its last audit ends, and nothing polls meanwhile: the audits' ends are counted
- * in Postgres, and the one that brings the count to 0 queues the night's end. Audits that fail still
+ * A night ends when its last audit ends, and nothing polls meanwhile: once an audit's end has
+ * committed, its worker asks Postgres whether the night has an audit left open; if not, it queues
+ * the night's end. Audits that fail still
  * count; a night whose audit jobs Redis lost still ends (the sweeper queues them again), and so does
  * one whose end was lost; an audit that never finishes is given up after MAX_TAKES takes, so that
  * its night ends too. Real Postgres, Redis and lab; workers in this process.

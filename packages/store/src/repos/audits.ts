@@ -89,46 +89,44 @@ export async function listAudits(sql: Tx, tenantId: string, f: AuditFilter): Pro
     limit ${f.limit}`;
 }
 
-/** Marks an audit as taken by a worker; false when it is already finished (nothing to do). */
+/** Marks an audit as taken by a worker and returns it; undefined when it is already finished (nothing to do). */
 export async function markRunning(sql: Tx, id: string): Promise<AuditRow | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    update audits set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
-    where id = ${id} and status in ('queued', 'running') returning id`;
-  return row ? getAudit(sql, null, id) : undefined;
+  const [row] = await sql<AuditRow[]>`
+    with a as (
+      update audits set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
+      where id = ${id} and status in ('queued', 'running') returning *
+    )
+    select ${auditColumns(sql)} from a`;
+  return row;
 }
 
-/** What ending an audit did: whether it ended now, and the night whose last audit it was. */
+/** What ending an audit did. */
 export interface AuditEnd {
   /** The audit was queued or running: this call ended it (it is counted once, done or failed). */
   ended: boolean;
-  /** The nightly run this audit was the last of, to be finished now; null otherwise. */
-  nightEnded: string | null;
+  /**
+   * The night it ended in (null when it did not end now, or has none): once this has committed,
+   * ask whether that night has ended (`nightEnded`).
+   */
+  runId: string | null;
 }
 
 /**
- * Marks an audit `done` or `failed` and, when that ends it (it was queued or running), counts it
- * off its night in the same statement: the audit that brings the night's count to 0 is told so.
- * An audit ends once, however many workers finish or fail it.
+ * Marks an audit `done` or `failed`. An audit ends once, however many workers finish or fail it;
+ * a done audit stays done. Nothing else is written: the night counts its open audits itself.
  */
 async function endAudit(sql: Tx, id: string, to: 'done' | 'failed', error: string | null): Promise<AuditEnd> {
-  const [row] = await sql<{ was: AuditStatus; runId: string | null; pending: number | null }[]>`
+  const [row] = await sql<{ was: AuditStatus; runId: string | null }[]>`
     with prev as (
       select id, status, nightly_run_id from audits
       where id = ${id} and ${to === 'failed' ? sql`status <> 'done'` : sql`true`}
       for update
-    ), changed as (
-      update audits a set status = ${to}, error = ${error}, finished_at = now(), updated_at = now()
-      from prev where a.id = prev.id
-      returning prev.status as was, prev.nightly_run_id as run_id
-    ), counted as (
-      update nightly_runs r set pending = r.pending - 1
-      from changed where r.id = changed.run_id and changed.was in ('queued', 'running') and r.status = 'running'
-      returning r.id, r.pending
     )
-    select changed.was, changed.run_id as "runId", counted.pending
-    from changed left join counted on counted.id = changed.run_id`;
+    update audits a set status = ${to}, error = ${error}, finished_at = now(), updated_at = now()
+    from prev where a.id = prev.id
+    returning prev.status as was, prev.nightly_run_id as "runId"`;
   const ended = row !== undefined && (row.was === 'queued' || row.was === 'running');
-  return { ended, nightEnded: ended && row?.runId && row.pending === 0 ? row.runId : null };
+  return { ended, runId: ended ? (row?.runId ?? null) : null };
 }
 
 /**

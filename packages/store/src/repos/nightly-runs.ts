@@ -1,6 +1,8 @@
 /**
- * Nightly runs: one per tenant and night (or per run asked for by hand). A run counts its audits
- * not yet ended (`pending`); the audit whose end brings it to 0 ends the night (audits.ts). Every
+ * Nightly runs: one per tenant and night (or per run asked for by hand). A run's audits not yet
+ * ended (`pending`) are counted from the audits themselves, not kept in the run's row: a counter
+ * row that every audit of a night updates is a lock that all of them queue for (issue 16). Once an
+ * audit's end has committed, its worker asks whether its night has ended (`nightEnded`). Every
  * change of a run, its emails and its webhook deliveries is announced on NIGHTLY_RUN_CHANNEL, so
  * that whoever waits for a run is woken, not polling.
  */
@@ -33,8 +35,13 @@ export interface NightlyRun {
   heldSince: Date | null;
 }
 
+/** The audits not yet ended of the run of the row of nightly_runs at hand (index audits_open_by_run). */
+const openAudits = (sql: Tx) =>
+  sql`select 1 from audits a where a.nightly_run_id = nightly_runs.id and a.status in ('queued', 'running')`;
+
 const runColumns = (sql: Tx) =>
-  sql`id, tenant_id as "tenantId", run_key as "runKey", trigger, status, started_at as "startedAt", finished_at as "finishedAt", audits, pending,
+  sql`id, tenant_id as "tenantId", run_key as "runKey", trigger, status, started_at as "startedAt", finished_at as "finishedAt", audits,
+      (select count(*)::int from (${openAudits(sql)}) o) as pending,
       force, retries, held_since as "heldSince"`;
 
 /** Starts the run of that night, or returns undefined when one was already started (by anyone). */
@@ -70,15 +77,15 @@ export async function listNightlyRuns(
     order by started_at desc, id desc limit ${limit}`;
 }
 
-/** Records how many audits the run has, none of them ended yet (in the transaction that creates them). */
+/** Records how many audits the run has (in the transaction that creates them). */
 export async function setRunAudits(sql: Tx, runId: string, n: number): Promise<void> {
-  await sql`update nightly_runs set audits = ${n}, pending = ${n} where id = ${runId}`;
+  await sql`update nightly_runs set audits = ${n} where id = ${runId}`;
 }
 
-/** A held night audits `n` domains again: they count as its audits not yet ended; one more round of retries. */
+/** A held night audits `n` domains again (new audits, so not yet ended); one more round of retries. */
 export async function holdNightlyRun(sql: Tx, runId: string, n: number, at: Date): Promise<void> {
   await sql`
-    update nightly_runs set audits = audits + ${n}, pending = pending + ${n}, retries = retries + 1,
+    update nightly_runs set audits = audits + ${n}, retries = retries + 1,
       held_since = coalesce(held_since, ${at})
     where id = ${runId}`;
   await notifyNightlyRun(sql, runId);
@@ -111,7 +118,20 @@ export async function finishNightlyRun(sql: Tx, runId: string, at: Date): Promis
  */
 export async function endedRuns(sql: Tx, limit = 100): Promise<{ id: string }[]> {
   return sql<{ id: string }[]>`
-    select id from nightly_runs where status = 'running' and pending <= 0 order by started_at limit ${limit}`;
+    select id from nightly_runs
+    where status = 'running' and not exists (${openAudits(sql)})
+    order by started_at limit ${limit}`;
+}
+
+/**
+ * Whether a running night has no audit left to end. Asked after an audit's end has committed, never
+ * inside its transaction: of two audits that end at once, whichever asks last sees both ended (read
+ * committed), so a night's end is never missed; both may see it, and queueing it twice is harmless.
+ */
+export async function nightEnded(sql: Tx, runId: string): Promise<boolean> {
+  const rows = await sql`
+    select 1 from nightly_runs where id = ${runId} and status = 'running' and not exists (${openAudits(sql)})`;
+  return rows.length > 0;
 }
 
 /** Where a run stands: its status, its audits, and its emails and webhook deliveries by status. */

@@ -1,7 +1,7 @@
 /**
  * What follows every audit, whoever asked for it (the API or a night): the change since the
  * domain's previous report, an immediate alert for a new blocklist listing, the webhook events,
- * and, for an audit of a night, counting it off that night, whose last audit ends it.
+ * and, for an audit of a night, the night's end once its last audit has ended.
  *
  * The records are written in the transaction that stores the report, so whoever sees an audit done
  * sees its change, alert and deliveries; the jobs that send them are queued once it committed.
@@ -18,6 +18,7 @@ import {
   getDomain,
   getSettings,
   latestConclusiveReport,
+  nightEnded,
   saveChange,
   type Tx,
 } from '@mailaudit/store';
@@ -138,12 +139,12 @@ export async function recordAfterAudit(
 
 /**
  * Once the audit's transaction committed: queues the sends and deliveries it recorded, and the end
- * of its night when it was the night's last audit. (Should this fail, the sweeper finishes the
+ * of its night when no audit of that night is left. (Should this fail, the sweeper finishes the
  * night; the records stay pending in Postgres.)
  */
 export async function queueAfterAudit(ctx: WorkerContext, jobs: TaskJob[], end: AuditEnd): Promise<void> {
   for (const job of jobs) await ctx.tasks.add(job.kind, job, NOTIFY_JOB_OPTIONS);
-  if (end.nightEnded) await queueNightEnd(ctx.tasks, end.nightEnded);
+  if (end.runId && (await nightEnded(ctx.sql, end.runId))) await queueNightEnd(ctx.tasks, end.runId);
 }
 
 /** An audit that failed for good (its retries spent, or bad input): it ends, and counts off its night. */
