@@ -3,9 +3,14 @@
  *   1. the full audit (probes on) of the all-good domain, ten times, nothing cached;
  *   2. DNS only, on the main thread alone, over the bulk domains: the engine's cost per domain, and
  *      the queries it sends, recorded as the query mix for dnsperf;
- *   3. dnsperf against the same resolver with that query mix, DO bit set: the resolver's ceiling;
- *   4. DNS only on the audit threads (one per core), on N and on the big count of bulk domains,
- *      with the engine's query rate as a share of dnsperf's;
+ *   3. dnsperf against the same resolver with that query mix, DO bit set: the resolver's ceiling,
+ *      once with its cache cold (every question recursed and validated, as in a night) and once
+ *      warm (answered from its cache);
+ *   4. DNS only on the audit threads (one per core), on N bulk domains with the resolver's cache
+ *      cold, then warm, and on the big count (cold), with the engine's query rate as a share of
+ *      dnsperf's in the same state.
+ *   Every DNS-only pass also gives the CPU per domain of the engine, of the lab's Unbound and of
+ *   its Knot, and what the machine's cores allow at that cost (cores x 1 s / the sum).
  *   5. probes on, the bulk domains (a hoster's mix: most domains on four mail hosts);
  *   6. a night end to end: `mailaudit serve` and one, then two `mailaudit worker` processes on
  *      Postgres and Redis, the domains registered through the API, the night started through it,
@@ -29,7 +34,7 @@ import {
   type RRType,
   TrustStore,
 } from '@mailaudit/engine';
-import { bulkDomainName, DOMAIN_BLOCKLIST, ensureLab, IP_BLOCKLIST } from '@mailaudit/lab';
+import { bulkDomainName, DOMAIN_BLOCKLIST, ensureLab, IP_BLOCKLIST, RESOLVER_CACHE_MAX_TTL } from '@mailaudit/lab';
 import { createApiKey, createSql, createTenant, migrate } from '@mailaudit/store';
 import { Redis } from 'ioredis';
 
@@ -68,6 +73,40 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 const line = (label: string, text: string) => console.log(`${label.padEnd(44)} ${text}`);
+
+/** CPU time (user + system, ms) of the lab's resolver and authoritative server so far. */
+const labPids = {
+  unbound: lab.state.processes.find((p) => p.name === 'unbound')?.pid,
+  knot: lab.state.processes.find((p) => p.name === 'knot')?.pid,
+};
+function labCpu(): { unbound: number; knot: number } {
+  const ms = (pid: number | undefined) => {
+    if (!pid) return Number.NaN;
+    // Fields 14 and 15 of /proc/PID/stat (after the command's closing parenthesis): utime, stime in ticks of 10 ms.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  };
+  return { unbound: ms(labPids.unbound), knot: ms(labPids.knot) };
+}
+/** Since the resolver's cache holds answers at most RESOLVER_CACHE_MAX_TTL s: waits until it is cold again. */
+let lastDnsPass = 0;
+async function resolverCold(): Promise<void> {
+  const wait = lastDnsPass + (RESOLVER_CACHE_MAX_TTL + 1) * 1000 - performance.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+const CORES = availableParallelism();
+/** The CPU per domain of the engine, Unbound and Knot in a pass, and the rate the cores allow at that cost. */
+function cpuSplit(engineMs: number, lab0: { unbound: number; knot: number }, count: number): string {
+  const lab1 = labCpu();
+  const unbound = (lab1.unbound - lab0.unbound) / count;
+  const knot = (lab1.knot - lab0.knot) / count;
+  const sum = engineMs + unbound + knot;
+  return (
+    `CPU a domain: engine ${engineMs.toFixed(2)} ms + Unbound ${unbound.toFixed(2)} ms + Knot ${knot.toFixed(2)} ms ` +
+    `= ${sum.toFixed(2)} ms, so ${CORES} free cores allow ${((CORES * 1000) / sum).toFixed(0)} domains/s`
+  );
+}
 
 console.log(
   `mailaudit bench: ${availableParallelism()} cores, load average ${loadavg()
@@ -152,6 +191,7 @@ async function drive(list: string[], concurrency: number, audit: (name: string) 
 
 // 2. The main thread alone, recording what goes on the wire (below the shared cache).
 const mixFile = join(tmpdir(), `mailaudit-bench-mix-${process.pid}.txt`);
+let queriesPerDomain = 0;
 if (!ONLY_NIGHTLY) {
   const resolver = new Resolver({ servers: [lab.resolver] });
   const wire: string[] = [];
@@ -162,59 +202,89 @@ if (!ONLY_NIGHTLY) {
     },
   };
   const dns = new DnsCache(recording);
+  await resolverCold();
+  const lab0 = labCpu();
   const r = await drive(names(DOMAINS), CONCURRENCY, (n) => auditDomain(n, dnsOnly, { dns, now: () => new Date() }));
+  const split = cpuSplit(r.cpuMsPerDomain, lab0, DOMAINS);
+  lastDnsPass = performance.now();
   resolver.close();
   writeFileSync(mixFile, `${wire.join('\n')}\n`);
+  queriesPerDomain = wire.length / DOMAINS;
   line(
-    `DNS only, main thread only, ${DOMAINS} domains`,
+    `DNS only, main thread only, ${DOMAINS} domains, cold`,
     `${r.rate.toFixed(0)} domains/s, ${(wire.length / r.seconds).toFixed(0)} queries/s ` +
-      `(${(wire.length / DOMAINS).toFixed(1)} a domain on the wire, ${dns.stats.hits + dns.stats.joined} answers shared), ` +
-      `CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms`,
+      `(${queriesPerDomain.toFixed(1)} a domain on the wire of ${(dns.stats.lookups / DOMAINS).toFixed(1)} asked, ${dns.stats.hits + dns.stats.joined} answers shared), ` +
+      `p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms; ${split}`,
   );
 }
 
-// 3. dnsperf: the resolver's ceiling for that mix, DO bit set as the engine sends it.
-let dnsperfQps: number | undefined;
+// 3. dnsperf: the resolver's ceiling for that mix, DO bit set as the engine sends it: first with
+// its cache cold (one pass, every question recursed and validated, as the engine's passes find it),
+// then warm (three more passes, answered from its cache).
+const dnsperfQps: { cold?: number; warm?: number } = {};
 if (!ONLY_NIGHTLY) {
   const [host, port] = lab.resolver.split(':') as [string, string | undefined];
-  const run = spawnSync(
-    'dnsperf',
-    ['-s', host, '-p', port ?? '53', '-d', mixFile, '-D', '-n', '3', '-c', '4', '-q', '256', '-t', '5'],
-    { encoding: 'utf8' },
-  );
-  if (run.error) line('dnsperf', `not run (${run.error.message}; npm run lab:deps installs it)`);
-  else {
-    dnsperfQps = Number(/Queries per second:\s+([\d.]+)/.exec(run.stdout)?.[1]);
+  const perf = (passes: number, label: string): number | undefined => {
+    const lab0 = labCpu();
+    const run = spawnSync(
+      'dnsperf',
+      ['-s', host, '-p', port ?? '53', '-d', mixFile, '-D', '-n', String(passes), '-c', '4', '-q', '256', '-t', '5'],
+      { encoding: 'utf8' },
+    );
+    if (run.error) {
+      line('dnsperf', `not run (${run.error.message}; npm run lab:deps installs it)`);
+      return undefined;
+    }
+    const qps = Number(/Queries per second:\s+([\d.]+)/.exec(run.stdout)?.[1]);
+    const sent = Number(/Queries sent:\s+(\d+)/.exec(run.stdout)?.[1]);
     const lost = /Queries lost:\s+(\d+)/.exec(run.stdout)?.[1];
-    line('dnsperf, same mix, DO bit, 3 passes', `${dnsperfQps.toFixed(0)} queries/s (${lost ?? '?'} lost)`);
-  }
+    const lab1 = labCpu();
+    const perQuery = (ms: number) => ((1000 * ms) / sent).toFixed(0);
+    line(
+      label,
+      `${qps.toFixed(0)} queries/s (${lost ?? '?'} lost) = ${(qps / queriesPerDomain).toFixed(0)} domains/s at ` +
+        `${queriesPerDomain.toFixed(1)} queries a domain; CPU a query: Unbound ${perQuery(lab1.unbound - lab0.unbound)} µs, ` +
+        `Knot ${perQuery(lab1.knot - lab0.knot)} µs`,
+    );
+    return qps;
+  };
+  await resolverCold();
+  dnsperfQps.cold = perf(1, 'dnsperf, same mix, DO bit, cold, 1 pass');
+  if (dnsperfQps.cold !== undefined) dnsperfQps.warm = perf(3, 'dnsperf, same mix, DO bit, warm, 3 passes');
+  lastDnsPass = performance.now();
 }
 
 // 4. and 5. On the audit threads.
-async function threaded(label: string, count: number, options: AuditOptions): Promise<void> {
+async function threaded(label: string, count: number, options: AuditOptions, cache?: 'cold' | 'warm'): Promise<void> {
+  if (cache === 'cold') await resolverCold();
   await resolverHealthy();
   const pool = new AuditPool({ servers: [lab.resolver], threads: THREADS, caFile: lab.caFile });
   // The threads loaded and answering before the clock starts.
   await pool.stats();
   const failedBefore = { n: 0 };
+  const lab0 = labCpu();
   const r = await drive(names(count), CONCURRENCY, async (n) => {
     const report = (await pool.audit(n, options)) as Report;
     if ((report.evidence.dns as { failed?: number } | undefined)?.failed) failedBefore.n++;
   });
+  const split = cache ? `; ${cpuSplit(r.cpuMsPerDomain, lab0, count)}` : '';
+  lastDnsPass = performance.now();
   const s = await pool.stats();
   await pool.close();
   const qps = s.resolver.queries / r.seconds;
-  const share = dnsperfQps ? `, ${((100 * qps) / dnsperfQps).toFixed(0)}% of dnsperf's` : '';
+  const ceiling = cache && dnsperfQps[cache];
+  const share = ceiling ? `, ${((100 * qps) / ceiling).toFixed(0)}% of dnsperf's ${cache}` : '';
   line(
-    label,
+    cache ? `${label}, ${cache}` : label,
     `${r.rate.toFixed(0)} domains/s, ${qps.toFixed(0)} queries/s${share}, ` +
       `CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, ` +
-      `${s.resolver.timeouts} timeouts, ${failedBefore.n} audits with a failed lookup (should be 0), peak RSS ${mib(peakRss())}`,
+      `${s.resolver.timeouts} timeouts, ${failedBefore.n} audits with a failed lookup (should be 0), peak RSS ${mib(peakRss())}${split}`,
   );
 }
 if (!ONLY_NIGHTLY) {
-  await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly);
-  if (BIG !== DOMAINS) await threaded(`DNS only, ${THREADS} threads, ${BIG} domains`, BIG, dnsOnly);
+  await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly, 'cold');
+  await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly, 'warm');
+  if (BIG !== DOMAINS) await threaded(`DNS only, ${THREADS} threads, ${BIG} domains`, BIG, dnsOnly, 'cold');
   await threaded(`probes on, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, withProbes);
 }
 

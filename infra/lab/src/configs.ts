@@ -39,6 +39,9 @@ ${zones.map((z) => `  - domain: ${q(z.apex === '.' ? '.' : `${z.apex}.`)}\n    f
 `;
 }
 
+/** Longest the lab's Unbound keeps an answer, in seconds: the bench waits this out for a cold cache. */
+export const RESOLVER_CACHE_MAX_TTL = 10;
+
 export function unboundConf(dir: string, trustAnchor: string): string {
   const q = (s: string) => JSON.stringify(s);
   return `server:
@@ -78,7 +81,7 @@ export function unboundConf(dir: string, trustAnchor: string): string {
     infra-cache-max-rtt: 500
     infra-keep-probing: yes
     # Short caching so that a lab zone changed on disk shows through within seconds.
-    cache-max-ttl: 10
+    cache-max-ttl: ${RESOLVER_CACHE_MAX_TTL}
     cache-max-negative-ttl: 5
     # A validation failure on a loaded machine (a DS query that timed out) holds for seconds, not
     # the default minute, so that one slow moment does not turn every answer of a zone to SERVFAIL.

@@ -1,5 +1,6 @@
 export * from './addresses.js';
 export { createCa, type Issued, issue } from './certs.js';
+export { RESOLVER_CACHE_MAX_TTL } from './configs.js';
 export { type LabAnswer, type LabQueryOptions, labQuery, typeCode } from './dnsq.js';
 export {
   certificateFiles,
