@@ -340,7 +340,7 @@ describe('health, metrics, OpenAPI', () => {
 
   it('serves an OpenAPI 3 document covering every route, and the docs page', async () => {
     const doc = (await call('GET', '/openapi.json')).json();
-    assert.match(doc.openapi, /^3\./);
+    assert.equal(doc.openapi, '3.1.0');
     for (const p of [
       '/v1/audits',
       '/v1/audits/{id}',

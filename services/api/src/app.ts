@@ -32,7 +32,6 @@ import { reportPageRoutes } from './routes/report-pages.js';
 import { reportRoutes } from './routes/reports.js';
 import { settingsRoutes } from './routes/settings.js';
 import { webhookRoutes } from './routes/webhooks.js';
-import { ErrorBody } from './schemas.js';
 
 export type App = FastifyInstance<
   import('node:http').Server,
@@ -93,7 +92,6 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
 
   // Headers too: a client that trickles them is cut off (node's default waits a minute).
   app.server.headersTimeout = 10_000;
-  app.addSchema(ErrorBody);
   await app.register(errorsPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(accessLogPlugin);

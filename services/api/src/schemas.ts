@@ -3,12 +3,42 @@
  * generated from them.
  */
 import { LOCALES } from '@mailaudit/catalog';
+import { CATEGORY_IDS, CODES } from '@mailaudit/engine';
 import { type Static, Type } from 'typebox';
+
+/** A string of a fixed set, typed as a string (the values come from the engine's tables). */
+const oneOf = (values: readonly string[], options: { title?: string; description?: string } = {}) =>
+  Type.Unsafe<string>({ type: 'string', enum: [...values], ...options });
+
+export const GRADE_VALUES = ['A+', 'A', 'B', 'C', 'D', 'F'] as const;
+export const SEVERITY_VALUES = ['critical', 'warning', 'notice', 'info'] as const;
+export const OUTCOME_VALUES = ['complete', 'partial', 'inconclusive'] as const;
+export const OVERVIEW_SORTS = ['domain', 'score', 'severity', 'auditedAt', 'changedAt'] as const;
+
+export const FindingCode = oneOf(Object.keys(CODES), {
+  title: 'FindingCode',
+  description: 'A finding code: stable, for programs (docs/codes.md; GET /v1/codes has their texts)',
+});
+export const Severity = oneOf(SEVERITY_VALUES, { title: 'Severity', description: 'How much a finding matters' });
+export const Grade = oneOf(GRADE_VALUES, { title: 'Grade', description: 'The grade, a function of the score alone' });
+export const CategoryId = oneOf(CATEGORY_IDS, { title: 'CategoryId', description: 'A category of checks' });
+export const CategoryStatus = oneOf(['pass', 'warn', 'fail', 'error', 'skipped'], {
+  title: 'CategoryStatus',
+  description: '`error`: could not be checked (a lookup failed); `skipped`: not applicable or turned off',
+});
+export const Outcome = oneOf(OUTCOME_VALUES, {
+  title: 'Outcome',
+  description:
+    '`complete`: every lookup answered; `partial`: some failed (those categories are `error`, out of the score); `inconclusive`: the auditing side failed, no score or grade',
+});
 
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'Stable, for programs' }),
+      code: Type.String({
+        description:
+          'Stable, for programs: bad_request, validation_failed, invalid_domain, unauthorized, forbidden, not_found, conflict, payload_too_large, uri_too_long, unsupported_media_type, rate_limited, quota_exceeded, not_configured, unavailable, internal',
+      }),
       message: Type.String({ description: 'For people; may change' }),
       field: Type.Optional(
         Type.String({ description: 'The field at fault, as a JSON pointer into the request: /body/domains/0/domain' }),
@@ -20,99 +50,141 @@ export const ErrorBody = Type.Object(
       ),
     }),
   },
-  { $id: 'Error', description: 'Every error has this shape' },
+  {
+    title: 'Error',
+    description: 'Every error has this shape',
+  },
 );
-
-/** The errors every authenticated route may answer, with the one error shape. */
-export const errorResponses = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 429: ErrorBody };
 
 const DomainName = Type.String({
   minLength: 1,
   maxLength: 1024,
   description: 'A domain; Unicode names are converted to punycode',
+  examples: ['example.com'],
 });
 const Selector = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', maxLength: 63 });
-const Selectors = Type.Array(Selector, { maxItems: 50, description: 'DKIM selectors to look up' });
+const Selectors = Type.Array(Selector, {
+  maxItems: 50,
+  description: 'DKIM selectors to look up',
+  examples: [['s1', 'google']],
+});
 
 export const AuditRequest = Type.Union(
   [
-    Type.Object({ domain: DomainName, dkimSelectors: Type.Optional(Selectors) }, { additionalProperties: false }),
+    Type.Object(
+      { domain: DomainName, dkimSelectors: Type.Optional(Selectors) },
+      { additionalProperties: false, title: 'AuditOneRequest', examples: [{ domain: 'example.com' }] },
+    ),
     Type.Object(
       {
         domains: Type.Array(DomainName, { minItems: 1, maxItems: 1000 }),
         dkimSelectors: Type.Optional(Selectors),
       },
-      { additionalProperties: false },
+      {
+        additionalProperties: false,
+        title: 'AuditBatchRequest',
+        examples: [{ domains: ['example.com', 'example.org'], dkimSelectors: ['s1'] }],
+      },
     ),
   ],
-  { description: 'One domain, or a batch of up to 1000' },
+  { title: 'AuditRequest', description: 'One domain, or a batch of up to 1000' },
 );
-
-const QueuedAuditSchema = Type.Object({
-  id: Type.String(),
-  status: Type.Literal('queued'),
-  domain: Type.String(),
-  createdAt: Type.String(),
-});
-export type QueuedAudit = Static<typeof QueuedAuditSchema>;
-
-/** The answer to POST /v1/audits: the audit queued, or the batch's. */
-export const AuditsAccepted = Type.Union([QueuedAuditSchema, Type.Object({ audits: Type.Array(QueuedAuditSchema) })]);
-export type AuditsAccepted = Static<typeof AuditsAccepted>;
-
-export const AuditStatus = Type.Union([
-  Type.Literal('queued'),
-  Type.Literal('running'),
-  Type.Literal('done'),
-  Type.Literal('failed'),
-]);
 
 const Timestamp = Type.String({ format: 'date-time' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+const Uuid = Type.String({ format: 'uuid' });
+
+const QueuedAuditSchema = Type.Object(
+  {
+    id: Uuid,
+    status: Type.Literal('queued'),
+    domain: Type.String({ description: 'ASCII form, lower case' }),
+    createdAt: Timestamp,
+  },
+  { title: 'QueuedAudit', description: 'An audit queued; poll GET /v1/audits/{id}' },
+);
+export type QueuedAudit = Static<typeof QueuedAuditSchema>;
+
+/** The answer to POST /v1/audits: the audit queued, or the batch's. */
+export const AuditsAccepted = Type.Union(
+  [
+    QueuedAuditSchema,
+    Type.Object({ audits: Type.Array(QueuedAuditSchema) }, { title: 'QueuedAudits', description: 'A batch queued' }),
+  ],
+  { title: 'AuditsAccepted' },
+);
+export type AuditsAccepted = Static<typeof AuditsAccepted>;
+
+export const AuditStatus = Type.Union(
+  [Type.Literal('queued'), Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')],
+  { title: 'AuditStatus' },
+);
 
 const auditFields = {
-  id: Type.String({ format: 'uuid' }),
+  id: Uuid,
   domain: Type.String(),
   status: AuditStatus,
-  source: Type.String(),
+  source: oneOf(['api', 'nightly'], { description: 'Who asked for it: the API or the nightly cycle' }),
   createdAt: Timestamp,
   startedAt: NullableTimestamp,
   finishedAt: NullableTimestamp,
-  error: Type.Union([Type.String(), Type.Null()]),
-  reportId: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()], { description: 'Why a failed audit failed' }),
+  reportId: Type.Union([Uuid, Type.Null()]),
 };
 
-export const AuditSummary = Type.Object(auditFields);
+export const AuditSummary = Type.Object(auditFields, { title: 'AuditSummary' });
 
-export const Finding = Type.Object({
-  code: Type.String(),
-  severity: Type.String(),
-  category: Type.String(),
-  subject: Type.String(),
-  message: Type.String(),
-  params: Type.Record(Type.String(), Type.Unknown()),
-  fix: Type.Optional(Type.Object({ type: Type.String(), name: Type.String(), value: Type.String() })),
-});
+export const Finding = Type.Object(
+  {
+    code: FindingCode,
+    severity: Severity,
+    category: CategoryId,
+    subject: Type.String({ description: 'The record name, host or host:port concerned' }),
+    message: Type.String({ description: 'For people; may change between versions' }),
+    params: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Machine-readable detail (counts, names, addresses)',
+    }),
+    fix: Type.Optional(
+      Type.Object(
+        { type: Type.String(), name: Type.String(), value: Type.String() },
+        { title: 'FixRecord', description: 'The DNS record that fixes it' },
+      ),
+    ),
+  },
+  {
+    title: 'Finding',
+    examples: [
+      {
+        code: 'dmarc.policy.none',
+        severity: 'warning',
+        category: 'dmarc',
+        subject: '_dmarc.example.com',
+        message: 'The DMARC policy is p=none: spoofed mail is still delivered',
+        params: { policy: 'none' },
+        fix: { type: 'TXT', name: '_dmarc.example.com', value: 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com' },
+      },
+    ],
+  },
+);
 
 export const Report = Type.Object(
   {
     schema: Type.Literal('mailaudit.report/1'),
     domain: Type.String(),
-    startedAt: Type.String(),
+    startedAt: Type.String({ format: 'date-time' }),
     durationMs: Type.Integer(),
     score: Type.Union([Type.Integer({ minimum: 0, maximum: 100 }), Type.Null()], {
       description: 'null when the outcome is inconclusive',
     }),
-    grade: Type.Union([Type.String(), Type.Null()], {
+    grade: Type.Union([Grade, Type.Null()], {
       description: 'a function of the score (docs/scoring.md); null when inconclusive',
     }),
-    outcome: Type.Optional(
-      Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('inconclusive')], {
-        description: 'absent in reports stored before it existed',
-      }),
-    ),
+    outcome: Type.Optional(Outcome),
     categories: Type.Array(
-      Type.Object({ id: Type.String(), score: Type.Union([Type.Integer(), Type.Null()]), status: Type.String() }),
+      Type.Object(
+        { id: CategoryId, score: Type.Union([Type.Integer(), Type.Null()]), status: CategoryStatus },
+        { title: 'CategoryResult' },
+      ),
     ),
     findings: Type.Array(Finding),
     evidence: Type.Optional(
@@ -123,8 +195,10 @@ export const Report = Type.Object(
     ),
   },
   {
+    title: 'Report',
     additionalProperties: true,
-    description: 'The report (schema mailaudit.report/1), described in docs/report.md of the repository',
+    description:
+      'The report (schema mailaudit.report/1), described in docs/report.md of the repository; `outcome` is absent in reports stored before it existed',
   },
 );
 
@@ -143,10 +217,13 @@ export const StoredDiff = Type.Object(
     regressed: Type.Boolean(),
     different: Type.Boolean(),
   },
-  { additionalProperties: true },
+  { additionalProperties: true, title: 'StoredDiff', description: 'What changed since the previous report' },
 );
 
-export const AuditWithReport = Type.Object({ ...auditFields, report: Type.Union([Report, Type.Null()]) });
+export const AuditWithReport = Type.Object(
+  { ...auditFields, report: Type.Union([Report, Type.Null()], { description: 'Once the audit is done' }) },
+  { title: 'Audit' },
+);
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const DomainParams = Type.Object({ domain: DomainName });
@@ -165,6 +242,11 @@ export const AuditListQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The cursor of the next page of a list. */
+export const NextCursor = Type.Union([Type.String(), Type.Null()], {
+  description: 'Pass it as `cursor` for the next page; null on the last',
+});
 
 export const PageQuery = Type.Object(
   { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) },
@@ -187,6 +269,7 @@ const Email = Type.String({
 
 /** A language of the message catalogue (`@mailaudit/catalog`). */
 export const LocaleSchema = Type.Union([Type.Literal('en'), Type.Literal('tr')], {
+  title: 'Locale',
   description: `A language: ${LOCALES.join(' or ')}`,
 });
 
@@ -204,33 +287,44 @@ export const DomainBody = Type.Object(
     dkimSelectors: Type.Optional(Selectors),
     extraHosts: Type.Optional(Type.Array(DomainName, { maxItems: 20, description: 'More mail hosts to probe' })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'DomainSettings',
+    description: 'A field left out keeps its current value (or its default for a new domain)',
+    examples: [{ nightly: true, recipients: ['ops@example.com'], dkimSelectors: ['s1'] }],
+  },
 );
 
-export const DomainView = Type.Object({
-  domain: Type.String(),
-  nightly: Type.Boolean(),
-  recipients: Type.Array(Type.String()),
-  recipientLocales: Type.Record(Type.String(), Type.String(), { description: "Recipients' own languages" }),
-  dkimSelectors: Type.Array(Type.String()),
-  dkimSelectorsFound: Type.Array(Type.String(), {
-    description: "Selectors seen signing the domain's test messages; audits check them as well",
-  }),
-  extraHosts: Type.Array(Type.String()),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+export const DomainView = Type.Object(
+  {
+    domain: Type.String(),
+    nightly: Type.Boolean(),
+    recipients: Type.Array(Type.String()),
+    recipientLocales: Type.Record(Type.String(), Type.String(), { description: "Recipients' own languages" }),
+    dkimSelectors: Type.Array(Type.String()),
+    dkimSelectorsFound: Type.Array(Type.String(), {
+      description: "Selectors seen signing the domain's test messages; audits check them as well",
+    }),
+    extraHosts: Type.Array(Type.String()),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { title: 'Domain', description: 'A registered domain' },
+);
 
-export const ReportSummary = Type.Object({
-  id: Type.String(),
-  auditId: Type.String(),
-  domain: Type.String(),
-  score: Type.Union([Type.Integer(), Type.Null()]),
-  grade: Type.Union([Type.String(), Type.Null()]),
-  outcome: Type.Union([Type.Literal('complete'), Type.Literal('partial'), Type.Literal('inconclusive')]),
-  scoringVersion: Type.Integer(),
-  createdAt: Timestamp,
-});
+export const ReportSummary = Type.Object(
+  {
+    id: Uuid,
+    auditId: Uuid,
+    domain: Type.String(),
+    score: Type.Union([Type.Integer(), Type.Null()]),
+    grade: Type.Union([Grade, Type.Null()]),
+    outcome: Outcome,
+    scoringVersion: Type.Integer({ description: 'The scoring table the score was computed with (docs/scoring.md)' }),
+    createdAt: Timestamp,
+  },
+  { title: 'ReportSummary' },
+);
 
 export const DiffQuery = Type.Object(
   { from: Type.Optional(Type.String({ format: 'uuid' })), to: Type.Optional(Type.String({ format: 'uuid' })) },
@@ -246,33 +340,39 @@ export const TestAddressBody = Type.Object(
       Type.Integer({ minimum: 1, maximum: 168, description: 'How long the address takes messages (default 24)' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'TestAddressRequest', description: 'Optional: no body means the defaults' },
 );
 
-export const TestAddressView = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  domain: Type.String(),
-  address: Type.String({ description: 'Send any message from the mailbox to test to this address' }),
-  createdAt: Timestamp,
-  expiresAt: Timestamp,
-  maxMessages: Type.Integer({ description: 'Messages the address takes before it refuses more' }),
-});
+export const TestAddressView = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    domain: Type.String(),
+    address: Type.String({ description: 'Send any message from the mailbox to test to this address' }),
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+    maxMessages: Type.Integer({ description: 'Messages the address takes before it refuses more' }),
+  },
+  { title: 'TestAddress' },
+);
 
-export const MessageTestSummaryView = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  domain: Type.String(),
-  receivedAt: Timestamp,
-  from: Type.Union([Type.String(), Type.Null()]),
-  clientIp: Type.String(),
-  helo: Type.String(),
-  mailFrom: Type.String(),
-  tls: Type.Union([Type.String(), Type.Null()], { description: 'TLS version the sender used; null: none' }),
-  spf: AuthResult,
-  dkim: Type.String({ description: 'pass if any signature passed, none when unsigned, else the first result' }),
-  dmarc: AuthResult,
-  arc: AuthResult,
-  selectorsAdded: Type.Array(Type.String(), { description: "Selectors this message added to the domain's" }),
-});
+export const MessageTestSummaryView = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    domain: Type.String(),
+    receivedAt: Timestamp,
+    from: Type.Union([Type.String(), Type.Null()]),
+    clientIp: Type.String(),
+    helo: Type.String(),
+    mailFrom: Type.String(),
+    tls: Type.Union([Type.String(), Type.Null()], { description: 'TLS version the sender used; null: none' }),
+    spf: AuthResult,
+    dkim: Type.String({ description: 'pass if any signature passed, none when unsigned, else the first result' }),
+    dmarc: AuthResult,
+    arc: AuthResult,
+    selectorsAdded: Type.Array(Type.String(), { description: "Selectors this message added to the domain's" }),
+  },
+  { title: 'MessageTestSummary' },
+);
 
 export const MessageResult = Type.Object(
   {
@@ -289,27 +389,29 @@ export const MessageResult = Type.Object(
     findings: Report.properties.findings,
   },
   {
+    title: 'MessageResult',
     additionalProperties: true,
     description:
       'The analysis of the message (schema mailaudit.message/1): results and the headers they need, never the body',
   },
 );
 
-export const MessageTestView = Type.Object({ ...MessageTestSummaryView.properties, result: MessageResult });
+export const MessageTestView = Type.Object(
+  { ...MessageTestSummaryView.properties, result: MessageResult },
+  { title: 'MessageTest' },
+);
 
 /** What a report links to: the domain's message tests as of the report. */
-export const MessageTestsLink = Type.Object({
-  count: Type.Integer({ description: 'Message tests received by the time of the report' }),
-  latest: Type.Union([MessageTestSummaryView, Type.Null()]),
-  href: Type.String({ description: "The domain's message tests" }),
-});
+export const MessageTestsLink = Type.Object(
+  {
+    count: Type.Integer({ description: 'Message tests received by the time of the report' }),
+    latest: Type.Union([MessageTestSummaryView, Type.Null()]),
+    href: Type.String({ description: "The domain's message tests" }),
+  },
+  { title: 'MessageTestsLink' },
+);
 
 const Nullable = <T extends import('typebox').TSchema>(t: T) => Type.Union([t, Type.Null()]);
-
-export const GRADE_VALUES = ['A+', 'A', 'B', 'C', 'D', 'F'] as const;
-export const SEVERITY_VALUES = ['critical', 'warning', 'notice', 'info'] as const;
-export const OUTCOME_VALUES = ['complete', 'partial', 'inconclusive'] as const;
-export const OVERVIEW_SORTS = ['domain', 'score', 'severity', 'auditedAt', 'changedAt'] as const;
 
 const list = (description: string) => Type.String({ maxLength: 2000, description });
 
@@ -347,32 +449,42 @@ export const OverviewQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const SeverityCounts = Type.Object({
-  critical: Type.Integer(),
-  warning: Type.Integer(),
-  notice: Type.Integer(),
-  info: Type.Integer(),
-});
+export const SeverityCounts = Type.Object(
+  {
+    critical: Type.Integer(),
+    warning: Type.Integer(),
+    notice: Type.Integer(),
+    info: Type.Integer(),
+  },
+  { title: 'SeverityCounts', description: "The latest report's findings by severity" },
+);
 
 /** A registered domain with the summary of its latest report (nulls when it was never audited). */
-export const DomainOverview = Type.Object({
-  ...DomainView.properties,
-  score: Nullable(Type.Integer({ minimum: 0, maximum: 100, description: 'Null: never audited, or inconclusive' })),
-  grade: Nullable(Type.String()),
-  outcome: Nullable(Type.String({ description: 'complete, partial or inconclusive; null: never audited' })),
-  worstSeverity: Nullable(Type.String({ description: "The latest report's most severe finding; null: none" })),
-  counts: Nullable(SeverityCounts),
-  lastAuditId: Nullable(Type.String({ format: 'uuid' })),
-  lastReportId: Nullable(Type.String({ format: 'uuid' })),
-  lastAuditAt: Nullable(Timestamp),
-  trend: Nullable(
-    Type.String({
-      description: 'up, down or same: the latest conclusive score against the one before; null without two',
-    }),
-  ),
-  previousScore: Nullable(Type.Integer()),
-  changedAt: Nullable(Type.String({ format: 'date-time', description: 'When the reports last changed' })),
-});
+export const DomainOverview = Type.Object(
+  {
+    ...DomainView.properties,
+    score: Nullable(Type.Integer({ minimum: 0, maximum: 100, description: 'Null: never audited, or inconclusive' })),
+    grade: Nullable(Grade),
+    outcome: Nullable(Outcome),
+    worstSeverity: Nullable(Severity),
+    counts: Nullable(SeverityCounts),
+    lastAuditId: Nullable(Type.String({ format: 'uuid' })),
+    lastReportId: Nullable(Type.String({ format: 'uuid' })),
+    lastAuditAt: Nullable(Timestamp),
+    trend: Nullable(
+      oneOf(['up', 'down', 'same'], {
+        description: 'The latest conclusive score against the one before; null without two',
+      }),
+    ),
+    previousScore: Nullable(Type.Integer()),
+    changedAt: Nullable(Type.String({ format: 'date-time', description: 'When the reports last changed' })),
+  },
+  {
+    title: 'DomainOverview',
+    description:
+      'A registered domain with the summary of its latest report: all nulls when never audited; `worstSeverity` null when it has no finding',
+  },
+);
 
 export const LatestFindingsQuery = Type.Object(
   {
@@ -386,41 +498,59 @@ export const LatestFindingsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const LatestFindingView = Type.Object({
-  domain: Type.String(),
-  reportId: Type.String({ format: 'uuid' }),
-  auditedAt: Timestamp,
-  code: Type.String(),
-  severity: Type.String(),
-  category: Type.String(),
-  subject: Type.String(),
-  params: Type.Record(Type.String(), Type.Unknown()),
-});
+export const LatestFindingView = Type.Object(
+  {
+    domain: Type.String(),
+    reportId: Type.String({ format: 'uuid' }),
+    auditedAt: Timestamp,
+    code: FindingCode,
+    severity: Severity,
+    category: CategoryId,
+    subject: Type.String(),
+    params: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { title: 'LatestFinding', description: "A finding of a domain's latest report" },
+);
 
 export const BulkDomainsBody = Type.Object(
   {
     domains: Type.Array(
-      Type.Object({ domain: DomainName, ...DomainBody.properties }, { additionalProperties: false }),
+      Type.Object(
+        { domain: DomainName, ...DomainBody.properties },
+        { additionalProperties: false, title: 'BulkDomainItem' },
+      ),
       {
         minItems: 1,
         maxItems: 1000,
       },
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'BulkDomainsRequest',
+    examples: [{ domains: [{ domain: 'example.com', recipients: ['ops@example.com'] }, { domain: 'example.org' }] }],
+  },
 );
 
-export const BulkDomainResult = Type.Object({
-  domain: Type.String({ description: 'As given' }),
-  status: Type.Union([
-    Type.Literal('created'),
-    Type.Literal('updated'),
-    Type.Literal('unchanged'),
-    Type.Literal('error'),
-  ]),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-  item: Type.Optional(DomainView),
-});
+export const BulkDomainResult = Type.Object(
+  {
+    domain: Type.String({ description: 'As given' }),
+    status: Type.Union([
+      Type.Literal('created'),
+      Type.Literal('updated'),
+      Type.Literal('unchanged'),
+      Type.Literal('error'),
+    ]),
+    error: Type.Optional(
+      Type.Object(
+        { code: Type.String({ description: 'invalid_domain, bad_request or duplicate' }), message: Type.String() },
+        { description: 'Why this item was not applied' },
+      ),
+    ),
+    item: Type.Optional(DomainView),
+  },
+  { title: 'BulkDomainResult' },
+);
 
 export const ReportViewQuery = Type.Object(
   {

@@ -22,6 +22,7 @@ import { Value } from 'typebox/value';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
 import { reportFor } from '../locale.js';
+import { BODY, errorsOf, KEYED, ok, PATH } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import {
   AuditListQuery,
@@ -29,9 +30,8 @@ import {
   AuditSummary,
   AuditsAccepted,
   AuditWithReport,
-  ErrorBody,
-  errorResponses,
   IdParams,
+  NextCursor,
   type QueuedAudit,
 } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
@@ -52,8 +52,6 @@ export function auditView(a: AuditRow) {
   };
 }
 
-const withUnavailable = { ...errorResponses, 503: ErrorBody };
-
 export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -64,14 +62,27 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'audit' },
         schema: {
           summary: 'Queue audits',
+          tags: ['audits'],
           description:
             'Queues an audit of one domain (`domain`) or of many (`domains`, up to 1000). Answers 202 with the queued audits; poll GET /v1/audits/{id}. An `Idempotency-Key` header makes a retried request return the first response instead of queueing again (24 hours). 503 when the queue is unreachable: nothing was accepted.',
           body: AuditRequest,
-          headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+          headers: Type.Object({
+            'idempotency-key': Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 200,
+                description:
+                  'Any string of yours: a retry with the same key and body gets the first response again (24 hours); with another body, 409',
+              }),
+            ),
+          }),
           response: {
-            202: AuditsAccepted,
-            409: ErrorBody,
-            ...withUnavailable,
+            202: ok(
+              AuditsAccepted,
+              'Queued: the audit (with `Location`) or, for `domains`, the batch. A replay of an Idempotency-Key says so in `idempotent-replayed`',
+              ['location', 'idempotent-replayed'],
+            ),
+            ...errorsOf(...BODY, ...KEYED, 409),
           },
         },
       },
@@ -92,7 +103,10 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
             if (!Value.Check(AuditsAccepted, prior.body))
               throw new Error(`the stored response of Idempotency-Key ${idemKey} is not an accepted-audits body`);
             if ('id' in prior.body) reply.header('location', `${ctx.config.publicUrl}/v1/audits/${prior.body.id}`);
-            return reply.code(prior.status).header('idempotent-replayed', 'true').send(prior.body);
+            return reply
+              .code(prior.status as 202)
+              .header('idempotent-replayed', 'true')
+              .send(prior.body);
           }
         }
 
@@ -162,8 +176,12 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'An audit, with its report once done',
+          tags: ['audits'],
           params: IdParams,
-          response: { 200: AuditWithReport, ...errorResponses },
+          response: {
+            200: ok(AuditWithReport, 'The audit; `report` is set once its status is done'),
+            ...errorsOf(400, 404, ...PATH, ...KEYED),
+          },
         },
       },
       async (req, reply) => {
@@ -180,15 +198,16 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'Audits, newest first',
+          tags: ['audits'],
           description:
             'Filtered by domain, status and creation time; pages of `limit` (default 50), continued with `cursor=<nextCursor>`.',
           querystring: AuditListQuery,
           response: {
-            200: Type.Object({
-              audits: Type.Array(AuditSummary),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...errorResponses,
+            200: ok(
+              Type.Object({ audits: Type.Array(AuditSummary), nextCursor: NextCursor }, { title: 'AuditList' }),
+              'A page of audits',
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },

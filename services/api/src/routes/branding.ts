@@ -9,19 +9,22 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { errorResponses } from '../schemas.js';
+import { BODY, errorsOf, KEYED, ok } from '../openapi.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
-const BrandingView = Type.Object({
-  productName: Nullable(Type.String()),
-  logo: Nullable(Type.String()),
-  accentColor: Nullable(Type.String()),
-  senderName: Nullable(Type.String()),
-  senderAddress: Nullable(Type.String()),
-  footerText: Nullable(Type.String()),
-  supportUrl: Nullable(Type.String()),
-});
+const BrandingView = Type.Object(
+  {
+    productName: Nullable(Type.String()),
+    logo: Nullable(Type.String()),
+    accentColor: Nullable(Type.String()),
+    senderName: Nullable(Type.String()),
+    senderAddress: Nullable(Type.String()),
+    footerText: Nullable(Type.String()),
+    supportUrl: Nullable(Type.String()),
+  },
+  { title: 'Branding', description: 'null: not set (our own name, colours and sender)' },
+);
 
 const BrandingBody = Type.Object(
   {
@@ -45,7 +48,11 @@ const BrandingBody = Type.Object(
     footerText: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
     supportUrl: Type.Optional(Nullable(Type.String({ maxLength: 2000, pattern: '^https?://' }))),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'BrandingChange',
+    examples: [{ productName: 'Example Hosting Mail Check', accentColor: '#0a5cad' }],
+  },
 );
 
 /** What the templates show for a tenant: its product name, else its own name (one definition, in render). */
@@ -58,7 +65,11 @@ export function brandingRoutes(ctx: ApiContext): FastifyPluginAsync {
       '/settings/branding',
       {
         config: { scope: 'read' },
-        schema: { summary: "The tenant's branding", response: { 200: BrandingView, ...errorResponses } },
+        schema: {
+          summary: "The tenant's branding",
+          tags: ['settings'],
+          response: { 200: ok(BrandingView, 'The branding'), ...errorsOf(...KEYED) },
+        },
       },
       async (req) => {
         const b = await getBranding(ctx.sql, req.tenantId);
@@ -73,8 +84,9 @@ export function brandingRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'admin' },
         schema: {
           summary: 'Change the branding; a field left out is kept, null removes it',
+          tags: ['settings'],
           body: BrandingBody,
-          response: { 200: BrandingView, ...errorResponses },
+          response: { 200: ok(BrandingView, 'The branding as saved'), ...errorsOf(...BODY, ...KEYED) },
         },
       },
       async (req) => {

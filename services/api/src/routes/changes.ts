@@ -6,8 +6,9 @@ import { listChanges } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errorsOf, KEYED, ok, PATH } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
-import { DomainParams, errorResponses, PageQuery, StoredDiff } from '../schemas.js';
+import { DomainParams, NextCursor, PageQuery, StoredDiff } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 
 export function changeRoutes(ctx: ApiContext): FastifyPluginAsync {
@@ -20,26 +21,34 @@ export function changeRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: "What changed at each of a domain's audits, newest first",
+          tags: ['reports'],
           params: DomainParams,
           querystring: PageQuery,
           response: {
-            200: Type.Object({
-              changes: Type.Array(
-                Type.Object({
-                  reportId: Type.String(),
-                  previousReportId: Type.Union([Type.String(), Type.Null()]),
-                  nightlyRunId: Type.Union([Type.String(), Type.Null()]),
-                  changed: Type.Boolean(),
-                  regressed: Type.Boolean(),
-                  diff: StoredDiff,
-                  createdAt: Type.String(),
-                }),
+            200: ok(
+              Type.Object(
+                {
+                  changes: Type.Array(
+                    Type.Object(
+                      {
+                        reportId: Type.String({ format: 'uuid' }),
+                        previousReportId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+                        nightlyRunId: Type.Union([Type.String({ format: 'uuid' }), Type.Null()]),
+                        changed: Type.Boolean(),
+                        regressed: Type.Boolean(),
+                        diff: StoredDiff,
+                        createdAt: Type.String({ format: 'date-time' }),
+                      },
+                      { title: 'Change' },
+                    ),
+                  ),
+                  nextCursor: NextCursor,
+                },
+                { title: 'ChangeList' },
               ),
-              nextCursor: Type.Union([Type.String(), Type.Null()], {
-                description: 'Cursor of the next page; null on the last',
-              }),
-            }),
-            ...errorResponses,
+              'A page of changes',
+            ),
+            ...errorsOf(400, ...PATH, ...KEYED),
           },
         },
       },

@@ -9,22 +9,37 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { errorResponses, Report, SEVERITY_VALUES } from '../schemas.js';
+import { errorsOf, KEYED, media, ok } from '../openapi.js';
+import { CategoryId, FindingCode, Report, Severity } from '../schemas.js';
 
-const CodeView = Type.Object({
-  code: Type.String({ description: 'Stable identifier, e.g. dmarc.policy.none' }),
-  severity: Type.Unsafe<string>({ type: 'string', enum: [...SEVERITY_VALUES] }),
-  category: Type.Unsafe<string>({ type: 'string', enum: [...CATEGORY_IDS] }),
-  title: Type.String(),
-  description: Type.String({ description: 'Why it matters' }),
-  fix: Type.String({ description: 'How to fix it' }),
-});
+const CodeView = Type.Object(
+  {
+    code: FindingCode,
+    severity: Severity,
+    category: CategoryId,
+    title: Type.String(),
+    description: Type.String({ description: 'Why it matters' }),
+    fix: Type.String({ description: 'How to fix it' }),
+  },
+  {
+    title: 'CodeText',
+    examples: [
+      {
+        code: 'dmarc.policy.none',
+        severity: 'warning',
+        category: 'dmarc',
+        title: 'DMARC policy is none',
+        description: 'Receivers are told to deliver mail that fails DMARC anyway.',
+        fix: 'Move to p=quarantine, then p=reject, once the reports show your own mail passes.',
+      },
+    ],
+  },
+);
 
-const CategoryView = Type.Object({
-  id: Type.Unsafe<string>({ type: 'string', enum: [...CATEGORY_IDS] }),
-  name: Type.String(),
-  description: Type.String(),
-});
+const CategoryView = Type.Object(
+  { id: CategoryId, name: Type.String(), description: Type.String() },
+  { title: 'CategoryText' },
+);
 
 export function codeRoutes(_ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -37,6 +52,7 @@ export function codeRoutes(_ctx: ApiContext): FastifyPluginAsync {
           summary: 'Every finding code and category, with texts in a language',
           description:
             'The language is `lang`, else the best of `Accept-Language`, else English. The severity of a code is its usual one: a few codes are reported at another severity in some conditions (docs/codes.md).',
+          tags: ['codes'],
           querystring: Type.Object(
             {
               lang: Type.Optional(
@@ -46,12 +62,19 @@ export function codeRoutes(_ctx: ApiContext): FastifyPluginAsync {
             { additionalProperties: false },
           ),
           response: {
-            200: Type.Object({
-              locale: Type.String(),
-              codes: Type.Array(CodeView),
-              categories: Type.Array(CategoryView),
-            }),
-            ...errorResponses,
+            200: ok(
+              Type.Object(
+                {
+                  locale: Type.String({ description: 'The language of the texts' }),
+                  codes: Type.Array(CodeView),
+                  categories: Type.Array(CategoryView),
+                },
+                { title: 'CodeCatalogue' },
+              ),
+              'Every code and category, with texts in the language chosen (`Content-Language`)',
+              ['content-language'],
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },
@@ -89,7 +112,15 @@ export function schemaRoutes(_ctx: ApiContext): FastifyPluginAsync {
         schema: {
           summary: 'JSON Schema of the report (mailaudit.report/1)',
           description: 'Needs no key. The report is described in words in docs/report.md.',
+          tags: ['codes'],
           security: [],
+          response: {
+            200: media(
+              'application/schema+json',
+              'The JSON Schema (draft 2020-12) of mailaudit.report/1',
+              Type.Object({}, { additionalProperties: true }),
+            ),
+          },
         },
       },
       async (_req, reply) => {

@@ -19,6 +19,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { AppError, errors } from '../errors.js';
+import { BODY, errorsOf, KEYED, ok, PATH } from '../openapi.js';
 import { cursorCodec, pageSize } from '../paging.js';
 import { listParam } from '../query.js';
 import {
@@ -28,9 +29,8 @@ import {
   DomainOverview,
   DomainParams,
   DomainView,
-  ErrorBody,
-  errorResponses,
   GRADE_VALUES,
+  NextCursor,
   OUTCOME_VALUES,
   OverviewQuery,
   SEVERITY_VALUES,
@@ -114,9 +114,14 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'admin' },
         schema: {
           summary: 'Register a domain for nightly audits (or update it)',
+          tags: ['domains'],
           params: DomainParams,
           body: DomainBody,
-          response: { 200: DomainView, 201: DomainView, ...errorResponses },
+          response: {
+            200: ok(DomainView, 'Updated'),
+            201: ok(DomainView, 'Registered'),
+            ...errorsOf(...BODY, ...PATH, ...KEYED),
+          },
         },
       },
       async (req, reply) => {
@@ -142,8 +147,9 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'A registered domain, with the summary of its latest report',
+          tags: ['domains'],
           params: DomainParams,
-          response: { 200: DomainOverview, ...errorResponses },
+          response: { 200: ok(DomainOverview, 'The domain'), ...errorsOf(400, 404, ...PATH, ...KEYED) },
         },
       },
       async (req) => {
@@ -160,8 +166,9 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'admin' },
         schema: {
           summary: 'Stop watching a domain (its reports stay)',
+          tags: ['domains'],
           params: DomainParams,
-          response: { 204: Type.Null(), ...errorResponses },
+          response: { 204: ok(Type.Null(), 'Removed'), ...errorsOf(...BODY, 404, ...PATH, ...KEYED) },
         },
       },
       async (req, reply) => {
@@ -177,15 +184,16 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'Registered domains with their latest report: the overview',
+          tags: ['domains'],
           description:
             'Each registered domain with the summary of its latest report (grade, score, outcome, worst severity, counts by severity, last audit, trend), filtered and sorted; no report body is read. Filters combine with AND; a comma-separated list within one filter means any of its values.',
           querystring: OverviewQuery,
           response: {
-            200: Type.Object({
-              domains: Type.Array(DomainOverview),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...errorResponses,
+            200: ok(
+              Type.Object({ domains: Type.Array(DomainOverview), nextCursor: NextCursor }, { title: 'DomainList' }),
+              'A page of the overview',
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },
@@ -237,13 +245,16 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'admin' },
         schema: {
           summary: 'Register or update many domains at once (up to 1,000)',
+          tags: ['domains'],
           description:
             "Each item is a domain with the fields of PUT /v1/domains/{domain}; a field left out keeps its current value (or its default for a new domain). Answers one result per item, in the request's order: created, updated, unchanged (the same settings again change nothing: the request is idempotent) or error (the item's domain is not a domain name, or it is given twice; the other items are applied).",
           body: BulkDomainsBody,
           response: {
-            200: Type.Object({ results: Type.Array(BulkDomainResult) }),
-            ...errorResponses,
-            413: ErrorBody,
+            200: ok(
+              Type.Object({ results: Type.Array(BulkDomainResult) }, { title: 'BulkDomainsResult' }),
+              "One result per item, in the request's order",
+            ),
+            ...errorsOf(...BODY, ...KEYED),
           },
         },
       },

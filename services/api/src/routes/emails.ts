@@ -6,8 +6,9 @@ import { listEmails } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errorsOf, KEYED, ok } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
-import { errorResponses, PageQuery } from '../schemas.js';
+import { NextCursor, PageQuery } from '../schemas.js';
 
 export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -19,27 +20,38 @@ export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'Summary and alert emails, newest first, with their sending status',
+          tags: ['emails'],
           querystring: PageQuery,
           response: {
-            200: Type.Object({
-              emails: Type.Array(
-                Type.Object({
-                  id: Type.String(),
-                  kind: Type.String(),
-                  recipients: Type.Array(Type.String()),
-                  subject: Type.String(),
-                  status: Type.String(),
-                  attempts: Type.Integer(),
-                  lastError: Type.Union([Type.String(), Type.Null()]),
-                  createdAt: Type.String(),
-                  sentAt: Type.Union([Type.String(), Type.Null()]),
-                }),
+            200: ok(
+              Type.Object(
+                {
+                  emails: Type.Array(
+                    Type.Object(
+                      {
+                        id: Type.String({ format: 'uuid' }),
+                        kind: Type.Unsafe<string>({ type: 'string', enum: ['summary', 'alert'] }),
+                        recipients: Type.Array(Type.String()),
+                        subject: Type.String(),
+                        status: Type.Unsafe<string>({
+                          type: 'string',
+                          enum: ['pending', 'sent', 'failed', 'skipped'],
+                        }),
+                        attempts: Type.Integer(),
+                        lastError: Type.Union([Type.String(), Type.Null()]),
+                        createdAt: Type.String({ format: 'date-time' }),
+                        sentAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+                      },
+                      { title: 'Email' },
+                    ),
+                  ),
+                  nextCursor: NextCursor,
+                },
+                { title: 'EmailList' },
               ),
-              nextCursor: Type.Union([Type.String(), Type.Null()], {
-                description: 'Cursor of the next page; null on the last',
-              }),
-            }),
-            ...errorResponses,
+              'A page of emails',
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },

@@ -8,9 +8,10 @@ import { listLatestFindings } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errorsOf, KEYED, ok } from '../openapi.js';
 import { cursorCodec, page, pageSize } from '../paging.js';
 import { listParam } from '../query.js';
-import { errorResponses, LatestFindingsQuery, LatestFindingView, SEVERITY_VALUES } from '../schemas.js';
+import { LatestFindingsQuery, LatestFindingView, NextCursor, SEVERITY_VALUES } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 
 /** Position: domain, code, subject of the page's last finding. */
@@ -34,13 +35,17 @@ export function findingRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "Findings of the latest reports of the tenant's domains",
           description:
             'One row per finding of each registered domain\'s latest report, by domain, code and subject: "which of my domains have dmarc.policy.none", "every critical finding". Filters combine with AND; a comma-separated list means any of its values.',
+          tags: ['findings'],
           querystring: LatestFindingsQuery,
           response: {
-            200: Type.Object({
-              findings: Type.Array(LatestFindingView),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...errorResponses,
+            200: ok(
+              Type.Object(
+                { findings: Type.Array(LatestFindingView), nextCursor: NextCursor },
+                { title: 'FindingList' },
+              ),
+              'A page of findings',
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },

@@ -7,23 +7,31 @@ import { ping } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { ok } from '../openapi.js';
 import { within } from '../within.js';
 
 const Resolvers = Type.Object(
   {
-    status: Type.String({ description: '`ok`, `failing` (no resolver answers: audits are inconclusive) or `unknown`' }),
+    status: Type.Unsafe<string>({
+      type: 'string',
+      enum: ['ok', 'failing', 'unknown'],
+      description: '`ok`, `failing` (no resolver answers: audits are inconclusive) or `unknown`',
+    }),
     failing: Type.Array(Type.String(), { description: 'the resolvers that did not answer the control query' }),
   },
   {
     description: "the workers' resolvers (MAILAUDIT_RESOLVERS), by the control query; they do not make the API unready",
   },
 );
-const Ready = Type.Object({
-  status: Type.String(),
-  postgres: Type.String(),
-  redis: Type.String(),
-  resolvers: Resolvers,
-});
+const Ready = Type.Object(
+  {
+    status: Type.Unsafe<string>({ type: 'string', enum: ['ready', 'not ready'] }),
+    postgres: Type.String({ description: '`ok` or `down: <why>`' }),
+    redis: Type.String({ description: '`ok` or `down: <why>`' }),
+    resolvers: Resolvers,
+  },
+  { title: 'Readiness' },
+);
 
 export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
   // Only resolvers configured for the audits (MAILAUDIT_RESOLVERS): without them, `unknown`.
@@ -43,8 +51,9 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         schema: {
           summary: 'The process is up',
+          tags: ['health'],
           security: [],
-          response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+          response: { 200: ok(Type.Object({ status: Type.Literal('ok') }), 'Up', [], false) },
         },
       },
       async () => ({ status: 'ok' as const }),
@@ -55,8 +64,12 @@ export function healthRoutes(ctx: ApiContext): FastifyPluginAsync {
       {
         schema: {
           summary: "Postgres and Redis are reachable; the resolvers' state",
+          tags: ['health'],
           security: [],
-          response: { 200: Ready, 503: Ready },
+          response: {
+            200: ok(Ready, 'Ready: Postgres and Redis answer', [], false),
+            503: ok(Ready, 'Not ready: Postgres or Redis does not answer', [], false),
+          },
         },
       },
       async (_req, reply) => {

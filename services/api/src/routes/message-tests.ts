@@ -16,13 +16,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
+import { BODY, errorsOf, KEYED, ok, PATH } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import {
   DomainParams,
-  ErrorBody,
-  errorResponses,
   MessageTestSummaryView,
   MessageTestView,
+  NextCursor,
   PageQuery,
   TestAddressBody,
   TestAddressView,
@@ -59,9 +59,13 @@ export function messageTestRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'A unique address to send a test message to',
           description:
             'Send any message from a mailbox of the domain to the address: the receiver checks SPF, DKIM, DMARC, ARC and the sending host, stores the results as a message test of the domain (`GET /v1/domains/:domain/message-tests`, webhook `message.received`) and adds the selectors of passing signatures to those its audits check. The domain must be registered.',
+          tags: ['message tests'],
           params: DomainParams,
           body: TestAddressBody,
-          response: { 201: TestAddressView, ...errorResponses, 501: ErrorBody },
+          response: {
+            201: ok(TestAddressView, 'The address, valid until `expiresAt`'),
+            ...errorsOf(...BODY, 404, ...PATH, 501, ...KEYED),
+          },
         },
         // The body is optional: none at all means the defaults.
         preValidation: async (req) => {
@@ -99,14 +103,18 @@ export function messageTestRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: "A domain's message tests, newest first",
+          tags: ['message tests'],
           params: DomainParams,
           querystring: PageQuery,
           response: {
-            200: Type.Object({
-              messageTests: Type.Array(MessageTestSummaryView),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...errorResponses,
+            200: ok(
+              Type.Object(
+                { messageTests: Type.Array(MessageTestSummaryView), nextCursor: NextCursor },
+                { title: 'MessageTestList' },
+              ),
+              'A page of message tests',
+            ),
+            ...errorsOf(400, ...PATH, ...KEYED),
           },
         },
       },
@@ -130,8 +138,9 @@ export function messageTestRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'One message test with its analysis',
+          tags: ['message tests'],
           params: Type.Object({ domain: Type.String({ maxLength: 1024 }), id: Type.String({ format: 'uuid' }) }),
-          response: { 200: MessageTestView, ...errorResponses },
+          response: { 200: ok(MessageTestView, 'The message test'), ...errorsOf(400, 404, ...PATH, ...KEYED) },
         },
       },
       async (req) => {

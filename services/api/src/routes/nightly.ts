@@ -7,8 +7,9 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
+import { BODY, errorsOf, KEYED, ok } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
-import { ErrorBody, errorResponses, PageQuery } from '../schemas.js';
+import { NextCursor, PageQuery } from '../schemas.js';
 
 export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -22,11 +23,21 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "Run the tenant's nightly cycle now",
           description:
             "Audits every domain registered with nightly on, then sends the summaries and webhooks, as the scheduled run does. A night mails each address once: an address that already has this night's summary gets none again, unless `force=true`.",
+          tags: ['nightly'],
           querystring: Type.Object(
-            { force: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
+            {
+              force: Type.Optional(
+                Type.Union([Type.Literal('true'), Type.Literal('false')], {
+                  description: "true: mail even the addresses that already have this night's summary",
+                }),
+              ),
+            },
             { additionalProperties: false },
           ),
-          response: { 202: Type.Object({ queued: Type.Literal(true) }), 503: ErrorBody, ...errorResponses },
+          response: {
+            202: ok(Type.Object({ queued: Type.Literal(true) }, { title: 'NightlyQueued' }), 'The cycle is queued'),
+            ...errorsOf(...BODY, ...KEYED),
+          },
         },
       },
       async (req, reply) => {
@@ -55,25 +66,33 @@ export function nightlyRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'Nightly runs, newest first',
+          tags: ['nightly'],
           querystring: PageQuery,
           response: {
-            200: Type.Object({
-              runs: Type.Array(
-                Type.Object({
-                  id: Type.String(),
-                  night: Type.String(),
-                  trigger: Type.String(),
-                  status: Type.String(),
-                  audits: Type.Integer(),
-                  startedAt: Type.String(),
-                  finishedAt: Type.Union([Type.String(), Type.Null()]),
-                }),
+            200: ok(
+              Type.Object(
+                {
+                  runs: Type.Array(
+                    Type.Object(
+                      {
+                        id: Type.String({ format: 'uuid' }),
+                        night: Type.String({ format: 'date', description: "The night, in the tenant's time zone" }),
+                        trigger: Type.Unsafe<string>({ type: 'string', enum: ['schedule', 'api', 'command'] }),
+                        status: Type.Unsafe<string>({ type: 'string', enum: ['running', 'done'] }),
+                        audits: Type.Integer(),
+                        startedAt: Type.String({ format: 'date-time' }),
+                        finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+                      },
+                      { title: 'NightlyRun' },
+                    ),
+                  ),
+                  nextCursor: NextCursor,
+                },
+                { title: 'NightlyRunList' },
               ),
-              nextCursor: Type.Union([Type.String(), Type.Null()], {
-                description: 'Cursor of the next page; null on the last',
-              }),
-            }),
-            ...errorResponses,
+              'A page of runs',
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },

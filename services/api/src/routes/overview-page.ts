@@ -21,7 +21,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { errorResponses } from '../schemas.js';
+import { BODY, errorsOf, KEYED, media, ok, PATH } from '../openapi.js';
 import { brandOf } from './branding.js';
 import { languageLinks, readerLocale } from './report-pages.js';
 
@@ -45,6 +45,7 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "The tenant's overview as an HTML page, behind a signed, expiring link",
           description:
             'Needs no key: `e` (expiry, Unix seconds) and `t` (an HMAC of the tenant and `e` under REPORT_LINK_SECRET). `sort` = domain|score|severity|auditedAt, `dir` = asc|desc, `grade` (repeatable) filters, `lang` = en|tr (else the tenant’s default locale, else Accept-Language). An expired link answers a page with status 410, a broken one 404.',
+          tags: ['pages'],
           security: [],
           params: Type.Object({ tenant: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({
@@ -57,6 +58,12 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
               Type.Union([Type.String({ maxLength: 2 }), Type.Array(Type.String({ maxLength: 2 }), { maxItems: 6 })]),
             ),
           }),
+          response: {
+            200: media('text/html', 'The overview page'),
+            404: media('text/html', 'A page saying the link is broken'),
+            410: media('text/html', 'A page saying the link has expired'),
+            ...errorsOf(400, ...PATH),
+          },
         },
       },
       async (req, reply) => {
@@ -149,17 +156,25 @@ export function overviewLinkRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: "A signed link to the tenant's overview page, for its customers or staff",
+          description: '503 when the service has no REPORT_LINK_SECRET to sign links with.',
+          tags: ['pages'],
           body: Type.Object(
             {
               days: Type.Optional(
                 Type.Integer({ minimum: 1, maximum: 90, description: 'Valid this many days (default 30)' }),
               ),
             },
-            { additionalProperties: false },
+            { additionalProperties: false, title: 'OverviewLinkRequest' },
           ),
           response: {
-            200: Type.Object({ url: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }),
-            ...errorResponses,
+            200: ok(
+              Type.Object(
+                { url: Type.String({ format: 'uri' }), expiresAt: Type.String({ format: 'date-time' }) },
+                { title: 'OverviewLink' },
+              ),
+              'The link',
+            ),
+            ...errorsOf(...BODY, ...KEYED),
           },
         },
       },

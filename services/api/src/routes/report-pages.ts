@@ -17,6 +17,7 @@ import { getBranding, getReportById, getSettings, scoreHistory } from '@mailaudi
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errorsOf, media, PATH } from '../openapi.js';
 import { brandOf } from './branding.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -48,12 +49,18 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'A report as an HTML page, for links in emails and the control panel',
           description:
             "Needs no key: the `t` token, an HMAC of the report id under REPORT_LINK_SECRET, authorizes this one report. The language: `lang` (en, tr), else the tenant's default locale (settings), else Accept-Language. A broken link answers an HTML page with status 404.",
+          tags: ['pages'],
           security: [],
           params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
           querystring: Type.Object({
             t: Type.Optional(Type.String({ maxLength: 64 })),
             lang: Type.Optional(Type.String({ maxLength: 35 })),
           }),
+          response: {
+            200: media('text/html', 'The report page'),
+            404: media('text/html', 'A page saying the link is broken'),
+            ...errorsOf(400, ...PATH),
+          },
         },
       },
       async (req, reply) => {

@@ -18,22 +18,33 @@ import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
 import { reportFor } from '../locale.js';
+import { errorsOf, KEYED, ok, PATH } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
 import {
+  CategoryId,
   DiffQuery,
   DomainParams,
-  errorResponses,
+  FindingCode,
   MessageTestsLink,
+  NextCursor,
   PageQuery,
   Report,
   ReportSummary,
   ReportViewQuery,
+  Severity,
 } from '../schemas.js';
 import { domainFrom } from './domain-param.js';
 import { messageTestSummary } from './message-tests.js';
 
 /** A report's summary with its full body (CONTRACT.md section 2) and its link to the domain's message tests. */
-const ReportWithBody = Type.Object({ ...ReportSummary.properties, report: Report, messageTests: MessageTestsLink });
+const ReportWithBody = Type.Object(
+  { ...ReportSummary.properties, report: Report, messageTests: MessageTestsLink },
+  {
+    title: 'StoredReport',
+    description:
+      "A stored report: its summary, the report itself (in the reader's language) and the domain's message tests",
+  },
+);
 
 function reportSummary(r: Omit<ReportRow, 'report'>) {
   return {
@@ -48,13 +59,45 @@ function reportSummary(r: Omit<ReportRow, 'report'>) {
   };
 }
 
-const FindingView = Type.Object({
-  code: Type.String(),
-  severity: Type.String(),
-  category: Type.String(),
-  subject: Type.String(),
-  message: Type.String(),
-});
+const FindingView = Type.Object(
+  {
+    code: FindingCode,
+    severity: Severity,
+    category: CategoryId,
+    subject: Type.String(),
+    message: Type.String(),
+  },
+  { title: 'DiffFinding' },
+);
+
+const ReportDiff = Type.Object(
+  {
+    from: ReportSummary,
+    to: ReportSummary,
+    scoreChange: Type.Integer(),
+    gradeFrom: Type.String(),
+    gradeTo: Type.String(),
+    regressed: Type.Boolean(),
+    improved: Type.Boolean(),
+    compared: Type.Array(Type.String(), { description: 'categories checked in both reports' }),
+    notCompared: Type.Array(Type.String(), { description: 'categories checked in only one of them' }),
+    scoringVersions: Type.Optional(
+      Type.Object(
+        { from: Type.Integer(), to: Type.Integer() },
+        { description: 'present when the reports were scored with different versions' },
+      ),
+    ),
+    added: Type.Array(FindingView),
+    resolved: Type.Array(FindingView),
+    changed: Type.Array(
+      Type.Object(
+        { code: FindingCode, subject: Type.String(), from: Severity, to: Severity },
+        { description: 'A finding whose severity changed' },
+      ),
+    ),
+  },
+  { title: 'ReportDiff' },
+);
 const findingView = (f: Finding) => ({
   code: f.code,
   severity: f.severity,
@@ -90,14 +133,15 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: "A domain's reports, newest first",
+          tags: ['reports'],
           params: DomainParams,
           querystring: PageQuery,
           response: {
-            200: Type.Object({
-              reports: Type.Array(ReportSummary),
-              nextCursor: Type.Union([Type.String(), Type.Null()]),
-            }),
-            ...errorResponses,
+            200: ok(
+              Type.Object({ reports: Type.Array(ReportSummary), nextCursor: NextCursor }, { title: 'ReportList' }),
+              'A page of reports (none for a domain never audited)',
+            ),
+            ...errorsOf(400, ...PATH, ...KEYED),
           },
         },
       },
@@ -121,9 +165,10 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'One report',
+          tags: ['reports'],
           params: Type.Object({ domain: Type.String({ maxLength: 1024 }), id: Type.String({ format: 'uuid' }) }),
           querystring: ReportViewQuery,
-          response: { 200: ReportWithBody, ...errorResponses },
+          response: { 200: ok(ReportWithBody, 'The report'), ...errorsOf(400, 404, ...PATH, ...KEYED) },
         },
       },
       async (req, reply) => {
@@ -143,9 +188,13 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: "A domain's latest report",
+          tags: ['reports'],
           params: DomainParams,
           querystring: ReportViewQuery,
-          response: { 200: ReportWithBody, ...errorResponses },
+          response: {
+            200: ok(ReportWithBody, 'The latest report'),
+            ...errorsOf(400, 404, ...PATH, ...KEYED),
+          },
         },
       },
       async (req, reply) => {
@@ -165,34 +214,14 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'What changed between two reports',
+          tags: ['reports'],
           description:
             'Findings added and resolved (a finding is its code and subject), severity changes, score and grade change, over the categories checked in both reports (scored with the current table when their scoring versions differ). Without `from`/`to`: the two latest conclusive reports. An inconclusive report is never compared (409).',
           params: DomainParams,
           querystring: DiffQuery,
           response: {
-            200: Type.Object({
-              from: ReportSummary,
-              to: ReportSummary,
-              scoreChange: Type.Integer(),
-              gradeFrom: Type.String(),
-              gradeTo: Type.String(),
-              regressed: Type.Boolean(),
-              improved: Type.Boolean(),
-              compared: Type.Array(Type.String(), { description: 'categories checked in both reports' }),
-              notCompared: Type.Array(Type.String(), { description: 'categories checked in only one of them' }),
-              scoringVersions: Type.Optional(
-                Type.Object(
-                  { from: Type.Integer(), to: Type.Integer() },
-                  { description: 'present when the reports were scored with different versions' },
-                ),
-              ),
-              added: Type.Array(FindingView),
-              resolved: Type.Array(FindingView),
-              changed: Type.Array(
-                Type.Object({ code: Type.String(), subject: Type.String(), from: Type.String(), to: Type.String() }),
-              ),
-            }),
-            ...errorResponses,
+            200: ok(ReportDiff, 'What changed from `from` to `to`'),
+            ...errorsOf(400, 404, 409, ...PATH, ...KEYED),
           },
         },
       },

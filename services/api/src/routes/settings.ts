@@ -19,26 +19,30 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
-import { ErrorBody, errorResponses, LocaleSchema } from '../schemas.js';
+import { BODY, errorsOf, KEYED, ok } from '../openapi.js';
+import { LocaleSchema } from '../schemas.js';
 
-const SettingsView = Type.Object({
-  nightlyHour: Type.Integer({ minimum: 0, maximum: 23 }),
-  timezone: Type.String(),
-  nightlyWindowMinutes: Type.Integer(),
-  summarySkipUnchanged: Type.Boolean(),
-  webhookUrl: Type.Union([Type.String(), Type.Null()]),
-  webhookSecretSet: Type.Boolean(),
-  locale: LocaleSchema,
-  webhookSecret: Type.Optional(
-    Type.String({
-      description:
-        'Shown once, when a webhook URL is first set or the secret rotated: `whsec_` and the base64 of the signing key (Standard Webhooks)',
+const SettingsView = Type.Object(
+  {
+    nightlyHour: Type.Integer({ minimum: 0, maximum: 23 }),
+    timezone: Type.String(),
+    nightlyWindowMinutes: Type.Integer(),
+    summarySkipUnchanged: Type.Boolean(),
+    webhookUrl: Type.Union([Type.String(), Type.Null()]),
+    webhookSecretSet: Type.Boolean(),
+    locale: LocaleSchema,
+    webhookSecret: Type.Optional(
+      Type.String({
+        description:
+          'Shown once, when a webhook URL is first set or the secret rotated: `whsec_` and the base64 of the signing key (Standard Webhooks)',
+      }),
+    ),
+    webhookPreviousSecretValidUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'Until then deliveries carry a second signature, with the secret rotated out',
     }),
-  ),
-  webhookPreviousSecretValidUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
-    description: 'Until then deliveries carry a second signature, with the secret rotated out',
-  }),
-});
+  },
+  { title: 'Settings' },
+);
 
 const SettingsBody = Type.Object(
   {
@@ -68,7 +72,14 @@ const SettingsBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    title: 'SettingsChange',
+    description: 'A field left out keeps its value',
+    examples: [
+      { nightlyHour: 2, timezone: 'Europe/Istanbul', webhookUrl: 'https://panel.example.com/hooks/mailaudit' },
+    ],
+  },
 );
 
 function view(s: TenantSettings, newSecret?: string) {
@@ -103,7 +114,7 @@ const RotateBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'RotateRequest', description: 'Optional: no body means the defaults' },
 );
 
 function validTimeZone(tz: string): boolean {
@@ -143,7 +154,11 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
       '/settings',
       {
         config: { scope: 'read' },
-        schema: { summary: "The tenant's nightly settings", response: { 200: SettingsView, ...errorResponses } },
+        schema: {
+          summary: "The tenant's nightly settings",
+          tags: ['settings'],
+          response: { 200: ok(SettingsView, 'The settings'), ...errorsOf(...KEYED) },
+        },
       },
       async (req) => {
         const s = await getSettings(ctx.sql, req.tenantId);
@@ -158,8 +173,11 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'admin' },
         schema: {
           summary: 'Change the nightly settings',
+          description:
+            'A new webhook URL gets a signing secret, shown once in `webhookSecret`. 503 when the settings are saved but the schedule could not be updated: retry.',
+          tags: ['settings'],
           body: SettingsBody,
-          response: { 200: SettingsView, ...errorResponses },
+          response: { 200: ok(SettingsView, 'The settings as saved'), ...errorsOf(...BODY, ...KEYED) },
         },
       },
       async (req) => {
@@ -207,8 +225,12 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'Rotate the webhook signing secret',
           description:
             'Makes a new secret, shown once in the answer. The secret it replaces keeps signing every delivery (a second `v1,` signature in `webhook-signature`) for `previousValidForSeconds`, so that receivers can switch without losing a webhook.',
+          tags: ['settings', 'webhooks'],
           body: RotateBody,
-          response: { 200: SettingsView, ...errorResponses, 409: ErrorBody },
+          response: {
+            200: ok(SettingsView, 'The settings, with the new secret in `webhookSecret` (shown this once)'),
+            ...errorsOf(...BODY, 409, ...KEYED),
+          },
         },
         // No body is an empty one: every field has its default.
         preValidation: async (req) => {
@@ -239,11 +261,16 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: 'Send a test webhook',
           description:
             'Records a `webhook.test` delivery to the webhook URL and queues it: it is signed and retried like any other, and shows in GET /v1/webhooks/deliveries.',
+          tags: ['settings', 'webhooks'],
           response: {
-            202: Type.Object({ deliveryId: Type.String({ format: 'uuid' }), event: Type.Literal('webhook.test') }),
-            ...errorResponses,
-            409: ErrorBody,
-            503: ErrorBody,
+            202: ok(
+              Type.Object(
+                { deliveryId: Type.String({ format: 'uuid' }), event: Type.Literal('webhook.test') },
+                { title: 'TestDelivery' },
+              ),
+              'The delivery is recorded and queued',
+            ),
+            ...errorsOf(...BODY, 409, ...KEYED),
           },
         },
       },

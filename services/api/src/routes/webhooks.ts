@@ -6,8 +6,9 @@ import { listDeliveries } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errorsOf, KEYED, ok } from '../openapi.js';
 import { afterTime, byTime, page, pageSize, timeKey } from '../paging.js';
-import { errorResponses, PageQuery } from '../schemas.js';
+import { NextCursor, PageQuery } from '../schemas.js';
 
 export function webhookRoutes(ctx: ApiContext): FastifyPluginAsync {
   return async (fastify) => {
@@ -19,27 +20,41 @@ export function webhookRoutes(ctx: ApiContext): FastifyPluginAsync {
         config: { scope: 'read' },
         schema: {
           summary: 'Webhook deliveries, newest first (the delivery log)',
+          tags: ['webhooks'],
           querystring: PageQuery,
           response: {
-            200: Type.Object({
-              deliveries: Type.Array(
-                Type.Object({
-                  id: Type.String(),
-                  event: Type.String(),
-                  url: Type.String(),
-                  status: Type.String(),
-                  attempts: Type.Integer(),
-                  responseStatus: Type.Union([Type.Integer(), Type.Null()]),
-                  lastError: Type.Union([Type.String(), Type.Null()]),
-                  createdAt: Type.String(),
-                  deliveredAt: Type.Union([Type.String(), Type.Null()]),
-                }),
+            200: ok(
+              Type.Object(
+                {
+                  deliveries: Type.Array(
+                    Type.Object(
+                      {
+                        id: Type.String({ format: 'uuid', description: 'Also the webhook-id header' }),
+                        event: Type.String({
+                          description: 'audit.completed, domain.changed, message.received or webhook.test',
+                        }),
+                        url: Type.String(),
+                        status: Type.Unsafe<string>({
+                          type: 'string',
+                          enum: ['pending', 'delivered', 'failed'],
+                          description: 'pending: not yet delivered, retried; failed: given up',
+                        }),
+                        attempts: Type.Integer(),
+                        responseStatus: Type.Union([Type.Integer(), Type.Null()]),
+                        lastError: Type.Union([Type.String(), Type.Null()]),
+                        createdAt: Type.String({ format: 'date-time' }),
+                        deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+                      },
+                      { title: 'WebhookDelivery' },
+                    ),
+                  ),
+                  nextCursor: NextCursor,
+                },
+                { title: 'WebhookDeliveryList' },
               ),
-              nextCursor: Type.Union([Type.String(), Type.Null()], {
-                description: 'Cursor of the next page; null on the last',
-              }),
-            }),
-            ...errorResponses,
+              'A page of deliveries',
+            ),
+            ...errorsOf(400, ...KEYED),
           },
         },
       },
