@@ -148,6 +148,7 @@ export const Env = Type.Object({
     ]),
   ),
   MAIL_FROM: text({ description: 'an email address' }, { default: 'mailaudit@localhost' }),
+  /** Signs the keyless links of emails: report pages, the overview page, the unsubscribe page. */
   REPORT_LINK_SECRET: Type.Optional(
     text({ description: 'at least 16 characters', sensitive: true }, { minLength: 16 }),
   ),

@@ -7,7 +7,14 @@ export {
   type ReportLike,
 } from './diff.js';
 export { type EmailOptions, renderListingAlert, renderSummary } from './emails.js';
-export { overviewLinkToken, reportLinkToken, verifyOverviewLink, verifyReportLink } from './links.js';
+export {
+  overviewLinkToken,
+  readUnsubscribeToken,
+  reportLinkToken,
+  unsubscribeToken,
+  verifyOverviewLink,
+  verifyReportLink,
+} from './links.js';
 export { renderMessageText } from './message.js';
 export { type OverviewItem, type OverviewSortKey, type OverviewState, overviewView } from './overview-view.js';
 export {
@@ -21,6 +28,7 @@ export {
   renderErrorPage,
   renderOverviewPage,
   renderReportPage,
+  renderUnsubscribePage,
   textOn,
 } from './pages.js';
 export { currentRecords, type HistoryPoint, mergePorts, type ReportView, reportView } from './report-view.js';

@@ -36,3 +36,29 @@ export function verifyOverviewLink(
   if (want.length !== got.length || !timingSafeEqual(want, got)) return 'invalid';
   return expires * 1000 > now.getTime() ? 'valid' : 'expired';
 }
+
+/**
+ * The token of one recipient's unsubscribe link (RFC 8058): the tenant and the address, readable
+ * (base64url), and an HMAC of both under the same secret, so that the link needs no key and
+ * nobody can unsubscribe another address by changing it. It does not expire: a List-Unsubscribe
+ * link must work as long as the email is read.
+ */
+export function unsubscribeToken(secret: string, tenantId: string, address: string): string {
+  const payload = `${tenantId}:${address}`;
+  const mac = createHmac('sha256', secret).update(`unsubscribe:${payload}`).digest('base64url').slice(0, 32);
+  return `${Buffer.from(payload).toString('base64url')}.${mac}`;
+}
+
+/** The tenant and address of a genuine unsubscribe token; undefined for any other string. */
+export function readUnsubscribeToken(secret: string, token: string): { tenantId: string; address: string } | undefined {
+  const m = /^([A-Za-z0-9_-]{1,600})\.([A-Za-z0-9_-]{32})$/.exec(token);
+  if (!m) return undefined;
+  const payload = Buffer.from(m[1] as string, 'base64url').toString('utf8');
+  const colon = payload.indexOf(':');
+  if (colon < 1) return undefined;
+  const tenantId = payload.slice(0, colon);
+  const address = payload.slice(colon + 1);
+  const want = Buffer.from(unsubscribeToken(secret, tenantId, address));
+  const got = Buffer.from(token);
+  return want.length === got.length && timingSafeEqual(want, got) ? { tenantId, address } : undefined;
+}

@@ -113,6 +113,19 @@ export function renderOverviewPage(items: OverviewItem[], opts: OverviewPageOpti
   });
 }
 
+/**
+ * A recipient's email preferences, the page of the List-Unsubscribe link: where it stands now
+ * (`subscribed`; `unsubscribed` after a POST or when it already was; `resubscribed`) and a button
+ * that POSTs the change. Opening it changes nothing.
+ */
+export function renderUnsubscribePage(
+  state: 'subscribed' | 'unsubscribed' | 'resubscribed',
+  address: string,
+  opts: PageOptions,
+): string {
+  return htmlEnv.render('unsubscribe.njk', { ...common(opts), state, address });
+}
+
 /** A page for a link that is broken or expired, or a report that is gone. */
 export function renderErrorPage(kind: 'notFound' | 'expired', opts: PageOptions): string {
   return htmlEnv.render('error.njk', { ...common(opts), kind });

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding, Report } from '@mailaudit/engine';
-import { diffReports, InconclusiveError, renderText, reportLinkToken, verifyReportLink } from '../src/index.js';
+import {
+  diffReports,
+  InconclusiveError,
+  readUnsubscribeToken,
+  renderText,
+  reportLinkToken,
+  unsubscribeToken,
+  verifyReportLink,
+} from '../src/index.js';
 
 const f = (code: string, severity: Finding['severity'], subject = 'example.com'): Finding => ({
   code,
@@ -169,5 +177,20 @@ describe('report links', () => {
     assert.equal(verifyReportLink('a-secret-of-16-chars', 'r2', t), false);
     assert.equal(verifyReportLink('another-secret-16chars', 'r1', t), false);
     assert.equal(verifyReportLink('a-secret-of-16-chars', 'r1', t.slice(1)), false);
+  });
+
+  it('unsubscribe tokens name their tenant and address, and only under the secret', () => {
+    const tenant = '6f1c2a4e-0b7d-4c1e-9a55-2f0e8d9b7c31';
+    const t = unsubscribeToken('a-secret-of-16-chars', tenant, 'Ops+night@örnek.example');
+    assert.match(t, /^[\w-]+\.[\w-]{32}$/, 'URL-safe as it is');
+    assert.deepEqual(readUnsubscribeToken('a-secret-of-16-chars', t), {
+      tenantId: tenant,
+      address: 'Ops+night@örnek.example',
+    });
+    assert.equal(readUnsubscribeToken('another-secret-16chars', t), undefined);
+    const other = Buffer.from(`${tenant}:eve@example.com`).toString('base64url');
+    assert.equal(readUnsubscribeToken('a-secret-of-16-chars', `${other}.${t.split('.')[1]}`), undefined);
+    for (const bad of ['', '.', 'abc', `${t}x`, t.replace('.', ''), `${t.split('.')[0]}.${'A'.repeat(32)}`])
+      assert.equal(readUnsubscribeToken('a-secret-of-16-chars', bad), undefined, bad);
   });
 });

@@ -17,6 +17,7 @@ export * from './repos/idempotency.js';
 export * from './repos/keys.js';
 export * from './repos/message-tests.js';
 export * from './repos/nightly-runs.js';
+export * from './repos/opt-outs.js';
 export * from './repos/overview.js';
 export * from './repos/pages.js';
 export * from './repos/reports.js';

@@ -31,6 +31,7 @@ import { overviewLinkRoutes, overviewPageRoutes } from './routes/overview-page.j
 import { reportPageRoutes } from './routes/report-pages.js';
 import { reportRoutes } from './routes/reports.js';
 import { settingsRoutes } from './routes/settings.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export type App = FastifyInstance<
@@ -104,6 +105,7 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
   await app.register(metricsRoutes(ctx));
   await app.register(reportPageRoutes(ctx));
   await app.register(overviewPageRoutes(ctx));
+  await app.register(unsubscribeRoutes(ctx));
   for (const routes of V1) await app.register(routes(ctx), { prefix: '/v1' });
   return app;
 }

@@ -14,10 +14,13 @@ export interface EmailRow {
   attempts: number;
   lastError: string | null;
   sentAt: Date | null;
+  /** The URL of its List-Unsubscribe header (RFC 8058); null: none. */
+  listUnsubscribe: string | null;
 }
 
 const emailColumns = (sql: Tx) => sql`
-  id, tenant_id as "tenantId", kind, recipients, subject, text_body as "textBody", html_body as "htmlBody", status, attempts, last_error as "lastError", sent_at as "sentAt"`;
+  id, tenant_id as "tenantId", kind, recipients, subject, text_body as "textBody", html_body as "htmlBody", status, attempts, last_error as "lastError", sent_at as "sentAt",
+  list_unsubscribe as "listUnsubscribe"`;
 
 export async function createEmail(
   sql: Tx,
@@ -32,11 +35,13 @@ export async function createEmail(
     status?: EmailRow['status'];
     /** The night a summary belongs to (the tenant's local date). */
     night?: string;
+    /** The one-click unsubscribe URL of its (single) recipient. */
+    listUnsubscribe?: string | null;
   },
 ): Promise<EmailRow> {
   const [row] = await sql<EmailRow[]>`
-    insert into emails (tenant_id, nightly_run_id, kind, recipients, subject, text_body, html_body, status, night)
-    values (${e.tenantId}, ${e.runId}, ${e.kind}, ${e.recipients}, ${e.subject}, ${e.textBody}, ${e.htmlBody}, ${e.status ?? 'pending'}, ${e.night ?? null})
+    insert into emails (tenant_id, nightly_run_id, kind, recipients, subject, text_body, html_body, status, night, list_unsubscribe)
+    values (${e.tenantId}, ${e.runId}, ${e.kind}, ${e.recipients}, ${e.subject}, ${e.textBody}, ${e.htmlBody}, ${e.status ?? 'pending'}, ${e.night ?? null}, ${e.listUnsubscribe ?? null})
     returning ${emailColumns(sql)}`;
   return row as EmailRow;
 }
@@ -52,6 +57,14 @@ export async function summariedAddresses(sql: Tx, tenantId: string, night: strin
 export async function getEmail(sql: Tx, id: string): Promise<EmailRow | undefined> {
   const [row] = await sql<EmailRow[]>`select ${emailColumns(sql)} from emails where id = ${id}`;
   return row;
+}
+
+/** An email not to be sent after all (its recipient unsubscribed before it went out). */
+export async function skipEmail(sql: Tx, id: string, reason: string): Promise<void> {
+  const [row] = await sql<{ runId: string | null }[]>`
+    update emails set status = 'skipped', last_error = ${reason} where id = ${id} and status = 'pending'
+    returning nightly_run_id as "runId"`;
+  if (row?.runId) await notifyNightlyRun(sql, row.runId);
 }
 
 /** Records a sending attempt; announces it to whoever waits for the email's night. */

@@ -11,7 +11,9 @@ import fp from 'fastify-plugin';
 const SECRET_PARAMS = new Set(['t', 'token', 'key', 'secret', 'signature', 'sig']);
 
 /** `url` with the values of its secret query parameters replaced by `[redacted]`. */
-export function redactUrl(url: string): string {
+export function redactUrl(raw: string): string {
+  // An unsubscribe link's token is its path (/u/<token>).
+  const url = raw.replace(/^\/u\/[^/?#]+/, '/u/[redacted]');
   const q = url.indexOf('?');
   if (q < 0) return url;
   const query = url

@@ -19,6 +19,7 @@ import {
   getSettings,
   latestConclusiveReport,
   nightEnded,
+  optedOutAddresses,
   saveChange,
   type Tx,
 } from '@mailaudit/store';
@@ -99,16 +100,19 @@ export async function recordAfterAudit(
   if (newListings.length > 0) {
     const registered = await getDomain(tx, audit.tenantId, audit.domain);
     const mail = registered?.recipients.length ? await tenantMail(tx, audit.tenantId) : undefined;
-    // One alert per recipient, in their language.
+    // One alert per recipient, in their language; none to whoever unsubscribed.
+    const optedOut = mail ? await optedOutAddresses(tx, audit.tenantId) : new Set<string>();
     if (registered && mail)
       for (const address of new Set(registered.recipients)) {
+        if (optedOut.has(address.toLowerCase())) continue;
         const locale = recipientLocale(address, [registered.recipientLocales], mail.locale);
+        const options = emailOptions(ctx, audit.tenantId, mail, address, locale);
         const alert = renderListingAlert(
           mail.tenantName,
           audit.domain,
           newListings,
           localized(reportUrl(ctx, audit.domain, reportId), locale),
-          emailOptions(ctx, audit.tenantId, mail, address, locale),
+          options,
         );
         const email = await createEmail(tx, {
           tenantId: audit.tenantId,
@@ -118,6 +122,7 @@ export async function recordAfterAudit(
           subject: alert.subject,
           textBody: alert.text,
           htmlBody: alert.html,
+          listUnsubscribe: options.manageUrl,
         });
         jobs.push({ kind: 'email', emailId: email.id });
       }

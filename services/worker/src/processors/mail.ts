@@ -1,9 +1,17 @@
 /**
  * What the worker's emails need besides their data: the tenant's brand, language and time zone,
  * the sender its branding names, and the signed links (report pages in the reader's language, the
- * overview page).
+ * overview page, the recipient's unsubscribe page).
  */
-import { type Brand, brandOf, type EmailOptions, type Locale, overviewLinkToken, pickLocale } from '@mailaudit/render';
+import {
+  type Brand,
+  brandOf,
+  type EmailOptions,
+  type Locale,
+  overviewLinkToken,
+  pickLocale,
+  unsubscribeToken,
+} from '@mailaudit/render';
 import { getBranding, getSettings, type Tx } from '@mailaudit/store';
 import type { WorkerContext } from '../context.js';
 
@@ -48,6 +56,16 @@ export function overviewUrl(ctx: WorkerContext, tenantId: string, locale: Locale
   return `${ctx.config.publicUrl}/o/${tenantId}?${q}`;
 }
 
+/**
+ * The recipient's one-click unsubscribe link (RFC 8058), also the "manage" link of the email:
+ * `PUBLIC_URL/u/<token>?lang=<locale>`; null without REPORT_LINK_SECRET (nothing to sign with).
+ */
+export function unsubscribeUrl(ctx: WorkerContext, tenantId: string, address: string, locale: Locale): string | null {
+  const secret = ctx.config.reportLinkSecret;
+  if (!secret) return null;
+  return `${ctx.config.publicUrl}/u/${unsubscribeToken(secret, tenantId, address)}?lang=${locale}`;
+}
+
 /** The options of one recipient's email. */
 export function emailOptions(
   ctx: WorkerContext,
@@ -55,12 +73,13 @@ export function emailOptions(
   mail: TenantMail,
   address: string,
   locale: Locale,
-): EmailOptions {
+): EmailOptions & { manageUrl: string | null } {
   return {
     locale,
     brand: mail.brand,
     timeZone: mail.timeZone,
     overviewUrl: overviewUrl(ctx, tenantId, locale),
+    manageUrl: unsubscribeUrl(ctx, tenantId, address, locale),
     recipient: address,
   };
 }

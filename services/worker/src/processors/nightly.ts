@@ -24,6 +24,7 @@ import {
   holdNightlyRun,
   type NightlyRun,
   nightlyDomains,
+  optedOutAddresses,
   type RunAudit,
   recordOperatorAlert,
   runAudits,
@@ -240,15 +241,18 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
     if (silent) return [];
     // A night mails each address once, however many times it is run, unless the run is forced.
     const already = run.force ? new Set<string>() : await summariedAddresses(tx, run.tenantId, night);
+    // Whoever unsubscribed (one click, RFC 8058) gets nothing, forced runs included.
+    const optedOut = await optedOutAddresses(tx, run.tenantId);
     const ids: string[] = [];
     for (const [address, entries] of byAddress) {
-      if (already.has(address)) continue;
+      if (already.has(address) || optedOut.has(address.toLowerCase())) continue;
       const locale = recipientLocale(address, localesOf.get(address) ?? [], settings.locale);
+      const options = emailOptions(ctx, run.tenantId, mail, address, locale);
       const s = renderSummary(
         mail.tenantName,
         night,
         entries.map((e) => ({ ...e, reportUrl: localized(e.reportUrl, locale) })),
-        emailOptions(ctx, run.tenantId, mail, address, locale),
+        options,
       );
       const skip = settings.summarySkipUnchanged && !s.changed;
       const email = await createEmail(tx, {
@@ -261,6 +265,7 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
         htmlBody: s.html,
         status: skip ? 'skipped' : 'pending',
         night,
+        listUnsubscribe: options.manageUrl,
       });
       if (!skip) ids.push(email.id);
     }

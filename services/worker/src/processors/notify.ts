@@ -5,7 +5,15 @@
  */
 import { createHmac } from 'node:crypto';
 import { GuardError, HttpError } from '@mailaudit/engine';
-import { getDelivery, getEmail, getSettings, recordDeliveryAttempt, recordEmailAttempt } from '@mailaudit/store';
+import {
+  getDelivery,
+  getEmail,
+  getSettings,
+  isOptedOut,
+  recordDeliveryAttempt,
+  recordEmailAttempt,
+  skipEmail,
+} from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import nodemailer from 'nodemailer';
 import type { WorkerContext } from '../context.js';
@@ -17,6 +25,14 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
   const email = await getEmail(ctx.sql, emailId);
   if (!email) throw new UnrecoverableError(`no email ${emailId}`);
   if (email.status === 'sent' || email.status === 'skipped') return `already ${email.status}`;
+  // Unsubscribed since it was recorded (a retry, a queue that waited): not sent after all.
+  const still = [];
+  for (const address of email.recipients)
+    if (!(await isOptedOut(ctx.sql, email.tenantId, address))) still.push(address);
+  if (still.length === 0) {
+    await skipEmail(ctx.sql, emailId, 'the recipient unsubscribed');
+    return 'skipped: unsubscribed';
+  }
   if (!ctx.config.smtpUrl) {
     await recordEmailAttempt(ctx.sql, emailId, { ok: false, error: 'SMTP_URL is not set', final: true });
     throw new UnrecoverableError('SMTP_URL is not set: the email is recorded, not sent');
@@ -34,11 +50,17 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
       from: await senderOf(ctx, email.tenantId),
       // Addresses as objects: nodemailer parses none of them again (a string would be read as an
       // address list), and the envelope it derives from them is the addresses stored.
-      to: email.recipients.map((address) => ({ name: '', address })),
+      to: still.map((address) => ({ name: '', address })),
       subject: email.subject,
       text: email.textBody,
       html: email.htmlBody,
-      headers: { 'X-Mailaudit-Email': email.id },
+      headers: {
+        'X-Mailaudit-Email': email.id,
+        // RFC 8058: one click, a POST of List-Unsubscribe=One-Click to the HTTPS URL (RFC 2369 for the header).
+        ...(email.listUnsubscribe
+          ? { 'List-Unsubscribe': `<${email.listUnsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+          : {}),
+      },
     });
     await recordEmailAttempt(ctx.sql, emailId, { ok: true });
     return 'sent';
