@@ -1,5 +1,5 @@
 /**
- * Addresses that unsubscribed from a tenant's emails (migrations/00015_unsubscribe.sql): one row
+ * Addresses that unsubscribed from a tenant's emails (migrations/00016_unsubscribe.sql): one row
  * per tenant and address, matched without regard to case; no summary or alert of that tenant is
  * recorded for them while the row exists.
  */
