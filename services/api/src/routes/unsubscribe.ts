@@ -17,13 +17,13 @@ import { getBranding, getSettings, isOptedOut, optIn, optOut } from '@mailaudit/
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
+import { errorsOf, media, PATH } from '../openapi.js';
 import { readerLocale } from './report-pages.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const Params = Type.Object({ token: Type.String({ maxLength: 700, description: 'The signed token of the link' }) });
 const Query = Type.Object({ lang: Type.Optional(Type.String({ maxLength: 35, description: '`en` or `tr`' })) });
-const Page = Type.String({ description: 'An HTML page (text/html)' });
 
 /** Form fields of a small body, urlencoded or multipart; anything else reads as no field. */
 export function formFields(body: string, contentType: string | undefined): Record<string, string> {
@@ -74,8 +74,8 @@ export function unsubscribeRoutes(ctx: ApiContext): FastifyPluginAsync {
     const schema = {
       params: Params,
       querystring: Query,
+      tags: ['pages'],
       security: [],
-      produces: ['text/html'],
     };
 
     app.get(
@@ -86,7 +86,11 @@ export function unsubscribeRoutes(ctx: ApiContext): FastifyPluginAsync {
           summary: "A recipient's email preferences: the page of the List-Unsubscribe link",
           description:
             "Shows whether the address of the token receives the tenant's summaries and alerts, with a button that POSTs to this URL. Opening it changes nothing (mail scanners open links). A broken token answers a page with status 404.",
-          response: { 200: Page, 404: Page },
+          response: {
+            200: media('text/html', 'The page: whether the address receives the emails, and a button that POSTs'),
+            404: media('text/html', 'A page saying the link is broken'),
+            ...errorsOf(400, ...PATH),
+          },
         },
       },
       async (req, reply) => {
@@ -119,7 +123,11 @@ export function unsubscribeRoutes(ctx: ApiContext): FastifyPluginAsync {
             },
             { additionalProperties: true },
           ),
-          response: { 200: Page, 404: Page },
+          response: {
+            200: media('text/html', 'The confirmation page (the same for a repeated request)'),
+            404: media('text/html', 'A page saying the link is broken; nobody was unsubscribed'),
+            ...errorsOf(400, 413, ...PATH),
+          },
         },
       },
       async (req, reply) => {
