@@ -3,13 +3,19 @@
  *   mailaudit audit <domains> --json --resolver <lab resolver> --allow-private-targets [--no-probes]
  * (plus the lab's blocklists and CA). Each report must carry exactly the scenario's declared codes
  * (with --no-probes, less those only probes can produce). Scenarios declared without
- * --allow-private-targets run apart, without it.
+ * --allow-private-targets run apart, without it. The same with probes, on two audit pools whose
+ * probe results and connection limit are shared through Redis.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
+import { AuditPool } from '@mailaudit/engine';
 import { ensureLab, type LabInfo, PROBE_CODES, type Scenario } from '@mailaudit/lab';
+import { PROBE_SHARE_MODULE } from '@mailaudit/queue';
+import { Redis } from 'ioredis';
 import { runCli } from '../helpers/cli.js';
 
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let lab: LabInfo;
 
 before(async () => {
@@ -97,6 +103,45 @@ describe('scenario domains through `mailaudit audit --json` with probes', () => 
     const sev = (d: string) => reports.get(d)?.findings.find((f) => f.code === 'mta_sts.mx_mismatch')?.severity;
     assert.equal(sev('mta-sts-mismatch.test'), 'critical');
     assert.equal(sev('mta-sts-testing-mismatch.test'), 'warning');
+  });
+});
+
+describe('scenario domains with probe results shared through Redis by two audit pools', () => {
+  it('each report carries exactly its declared codes, whichever pool probed', async () => {
+    const prefix = `test:scenarios:${randomBytes(4).toString('hex')}`;
+    // Two pools with a Redis connection per thread each, as two worker processes have.
+    const pools = [0, 1].map(
+      () =>
+        new AuditPool({
+          servers: [lab.resolver],
+          threads: 1,
+          caFile: lab.caFile,
+          share: { module: PROBE_SHARE_MODULE, options: { url: REDIS_URL, prefix } },
+        }),
+    );
+    const redis = new Redis(REDIS_URL);
+    try {
+      const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets !== false);
+      const options = {
+        allowPrivateTargets: true,
+        ipBlocklists: lab.ipBlocklists,
+        domainBlocklists: lab.domainBlocklists,
+      };
+      // Every domain by both pools at once: each mail host's results are raced for, then shared.
+      const reports = await Promise.all(
+        pools.map((pool) => Promise.all(scenarios.map((s) => pool.audit(s.domain, options)))),
+      );
+      for (const list of reports)
+        for (const [i, s] of scenarios.entries()) checkScenario(s, list[i] as unknown as Report, true);
+      const stats = await Promise.all(pools.map((p) => p.stats()));
+      assert.ok(stats.reduce((n, s) => n + s.probes.shared, 0) > 0, 'results were read from Redis');
+      assert.ok(stats.reduce((n, s) => n + s.probes.probed, 0) > 0);
+    } finally {
+      await Promise.all(pools.map((p) => p.close()));
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
   });
 });
 

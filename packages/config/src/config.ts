@@ -77,6 +77,16 @@ export interface Config extends DatabaseConfig {
   nightRetryBackoffMs: number;
   /** How long the control query's answer about the resolvers is kept. @default 30000 */
   resolverCheckTtlMs: number;
+  /** Probe results and the per-address connection limit shared by every worker through Redis; false: per process. @default true */
+  probeShare: boolean;
+  /** How long a probe result the server's behaviour made is reused, by every worker. @default 300000 */
+  probeCacheTtlMs: number;
+  /** How long a probe that saw nothing (a timeout, a network error) is reused; 0: only by the audits that waited for it. @default 5000 */
+  probeCacheUnknownTtlMs: number;
+  /** Lifetime of a worker's claim on a probe or a connection slot unless renewed (a killed worker's expires after it). @default 15000 */
+  probeLockMs: number;
+  /** Connections at once per mail host address, for all the workers together (per process without the share). @default 4 */
+  probePerAddress: number;
   /** Where the operators' alert of a resolver outage is mailed (with SMTP_URL); unset: log and metric only. */
   operatorEmail?: string;
   /** Recursive resolvers (ip or ip:port); empty: the system's. @default [] */
@@ -188,6 +198,11 @@ export function toConfig(raw: RawEnv): Config {
     nightRetryWindowMs: e.NIGHT_RETRY_WINDOW_MS,
     nightRetryBackoffMs: e.NIGHT_RETRY_BACKOFF_MS,
     resolverCheckTtlMs: e.RESOLVER_CHECK_TTL_MS,
+    probeShare: e.PROBE_SHARE,
+    probeCacheTtlMs: e.PROBE_CACHE_TTL_MS,
+    probeCacheUnknownTtlMs: e.PROBE_CACHE_UNKNOWN_TTL_MS,
+    probeLockMs: e.PROBE_LOCK_MS,
+    probePerAddress: e.PROBE_PER_ADDRESS,
     resolvers: e.MAILAUDIT_RESOLVERS ?? [],
     allowPrivateTargets: e.MAILAUDIT_ALLOW_PRIVATE_TARGETS,
     mailFrom: e.MAIL_FROM,

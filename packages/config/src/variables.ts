@@ -177,6 +177,13 @@ export const Env = Type.Object({
   NIGHT_RETRY_WINDOW_MS: wholeNumber(0, 86_400_000, 4 * 3_600_000),
   NIGHT_RETRY_BACKOFF_MS: wholeNumber(100, 86_400_000, 300_000),
   RESOLVER_CHECK_TTL_MS: wholeNumber(0, 3_600_000, 30_000),
+  PROBE_SHARE: Type.Codec(Type.Union([Type.Literal('1'), Type.Literal('0')], { default: '1', description: '1 or 0' }))
+    .Decode((s) => s === '1')
+    .Encode((b) => (b ? '1' : '0')),
+  PROBE_CACHE_TTL_MS: wholeNumber(0, 86_400_000, 300_000),
+  PROBE_CACHE_UNKNOWN_TTL_MS: wholeNumber(0, 600_000, 5000),
+  PROBE_LOCK_MS: wholeNumber(1000, 600_000, 15_000),
+  PROBE_PER_ADDRESS: wholeNumber(1, 1000, 4),
   OPERATOR_EMAIL: Type.Optional(text({ description: 'an email address' }, { pattern: '^[^@\\s]+@[^@\\s]+$' })),
   INBOUND_DOMAIN: Type.Optional(domain('a domain name')),
   INBOUND_HOSTNAME: Type.Optional(domain('a host name')),

@@ -12,7 +12,7 @@ import { dedupe, finding } from './findings.js';
 import { type Connector, netConnector } from './net/connect.js';
 import { GuardedHttpClient, type HttpClient } from './net/http.js';
 import { TrustStore } from './net/trust.js';
-import { AddressLimiter, ProbeCache } from './probes/limits.js';
+import { AddressLimiter, type ConnectionLimiter, ProbeCache } from './probes/limits.js';
 import { type CategoryInput, outcomeOf, SCORING_VERSION, score } from './scoring.js';
 import { CATEGORY_IDS, type CategoryId, type Finding, type Report, SEVERITY_RANK } from './types.js';
 
@@ -43,11 +43,11 @@ export interface AuditDeps {
   trust?: TrustStore;
   /** HTTPS requests (the MTA-STS policy), resolving through the audit's DNS. @default a GuardedHttpClient on `trust` and `connector` */
   http?: HttpClient;
-  /** Connections per target address, shared by concurrent audits. @default a process-wide limiter of 4 */
-  limiter?: AddressLimiter;
+  /** Connections per target address, shared by concurrent audits (and processes). @default a process-wide limiter of 4 */
+  limiter?: ConnectionLimiter;
   /** Name given in EHLO. @default 'mailaudit.invalid' */
   ehloName?: string;
-  /** Probe results shared between audits for five minutes; `null` for none. @default a process-wide cache */
+  /** Probe results shared between audits (and processes, with a ProbeShare) for five minutes; `null` for none. @default a process-wide cache */
   probeCache?: ProbeCache | null;
   /**
    * The control query of the resolvers `dns` asks (dns/control.ts `ResolverHealth.check`), asked

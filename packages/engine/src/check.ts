@@ -7,7 +7,7 @@ import type { DnsClient } from './dns/audit-dns.js';
 import type { Connector } from './net/connect.js';
 import type { HttpClient } from './net/http.js';
 import type { TrustStore } from './net/trust.js';
-import type { AddressLimiter, ProbeCache } from './probes/limits.js';
+import type { ConnectionLimiter, ProbeCache } from './probes/limits.js';
 import type { CategoryId, Finding } from './types.js';
 
 /** The audit's options with their defaults filled in. */
@@ -25,7 +25,7 @@ export interface NetContext {
   connector: Connector;
   http: HttpClient;
   trust: TrustStore;
-  limiter: AddressLimiter;
+  limiter: ConnectionLimiter;
   /** Undefined: no probe results shared with other audits. */
   probeCache: ProbeCache | undefined;
   ehloName: string;

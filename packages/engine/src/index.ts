@@ -40,8 +40,18 @@ export {
 } from './net/http.js';
 export { TrustStore } from './net/trust.js';
 export { CODE_PARAMS, type ParamSpec, type ParamsOf, REASONS, type Reason } from './params.js';
-export { AuditPool, type AuditPoolOptions, PoolAuditError } from './pool.js';
-export { AddressLimiter, ProbeCache } from './probes/limits.js';
+export { AuditPool, type AuditPoolOptions, PoolAuditError, type ProbeShareFactory } from './pool.js';
+export {
+  AddressLimiter,
+  bothLimits,
+  type ConnectionLimiter,
+  ProbeCache,
+  type ProbeCacheOptions,
+  type ProbeShare,
+  type SharedRun,
+} from './probes/limits.js';
+export { isStoredProbe, loadProbe, probeKey, type StoredProbe, storeProbe } from './probes/stored.js';
+export type { PortProbe, PortResult, PortTarget, ProbeEnv } from './probes/types.js';
 export {
   CAPS,
   GRADE_TABLE,

@@ -9,8 +9,8 @@ import { DnsCache } from './dns/cache.js';
 import { ResolverHealth } from './dns/control.js';
 import { Resolver } from './dns/resolver.js';
 import { TrustStore } from './net/trust.js';
-import type { ThreadResult, ThreadSetup, ThreadTask } from './pool.js';
-import { AddressLimiter, ProbeCache } from './probes/limits.js';
+import type { ProbeShareFactory, ThreadResult, ThreadSetup, ThreadTask } from './pool.js';
+import { AddressLimiter, bothLimits, type ConnectionLimiter, ProbeCache } from './probes/limits.js';
 
 const setup = workerData as ThreadSetup;
 const port = parentPort;
@@ -19,8 +19,15 @@ if (!port) throw new Error('pool-thread.ts runs as a worker thread of an AuditPo
 const resolver = new Resolver({ servers: setup.servers, maxInFlight: setup.maxInFlight });
 const dns = new DnsCache(resolver);
 const trust = new TrustStore(setup.caFile);
-const limiter = new AddressLimiter(setup.perAddress);
-const probeCache = new ProbeCache();
+const local = new AddressLimiter(setup.perAddress);
+// Probe results and the connection limit shared with other processes, when the pool was given a share.
+const shared = setup.share
+  ? ((await import(setup.share.module)) as { createProbeShare: ProbeShareFactory }).createProbeShare(
+      setup.share.options,
+    )
+  : undefined;
+const limiter: ConnectionLimiter = shared ? bothLimits(local, shared.limiter) : local;
+const probeCache = new ProbeCache({ ...setup.probeCache, ...(shared ? { share: shared.share } : {}) });
 const now = () => new Date();
 const health = setup.control
   ? new ResolverHealth(setup.servers, { now: () => Date.now(), ttlMs: setup.controlTtlMs ?? 30_000 })
@@ -28,7 +35,10 @@ const health = setup.control
 
 port.on('message', async (task: ThreadTask) => {
   if ('stats' in task) {
-    port.postMessage({ id: task.id, stats: { resolver: resolver.stats, cache: dns.stats } } satisfies ThreadResult);
+    port.postMessage({
+      id: task.id,
+      stats: { resolver: resolver.stats, cache: dns.stats, probes: probeCache.stats },
+    } satisfies ThreadResult);
     return;
   }
   let result: ThreadResult;

@@ -6,6 +6,8 @@
  * share of the per-address connection limit and of the DNS queries on the wire at once, so that the
  * process as a whole stays within both (two threads with 256 queries each in flight overflowed the
  * resolver's socket buffer on a busy machine: dropped queries, 2 s timeouts, threads slower than one).
+ * With `share`, probe results and the connection limit are shared with every process instead,
+ * through a store each thread reaches on its own (Redis for the services).
  * The pool hands out work to the thread with the fewest audits in flight.
  */
 import { availableParallelism } from 'node:os';
@@ -13,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { AuditOptions } from './audit-run.js';
 import type { DnsCacheStats } from './dns/cache.js';
 import type { ResolverStats } from './dns/resolver.js';
+import type { ConnectionLimiter, ProbeCache, ProbeShare } from './probes/limits.js';
 import type { Report } from './types.js';
 
 export interface AuditPoolOptions {
@@ -35,7 +38,23 @@ export interface AuditPoolOptions {
   control?: boolean;
   /** @default 30000 */
   controlTtlMs?: number;
+  /** Probe results kept (ProbeCacheOptions: `ttlMs`, `unknownTtlMs`). @default the ProbeCache's defaults */
+  probeCache?: { ttlMs?: number; unknownTtlMs?: number };
+  /**
+   * Probe results and the connection limit shared with other processes: each thread imports
+   * `module` and calls its `createProbeShare(options)` (a {@link ProbeShareFactory}), so that the
+   * engine needs no client of the store itself (services pass @mailaudit/queue's Redis one). The
+   * limit is then `perAddress` for every process of the share together, not split between threads.
+   */
+  share?: { module: string; options: unknown };
 }
+
+/** What a module named in `AuditPoolOptions.share` exports as `createProbeShare`. */
+export type ProbeShareFactory = (options: unknown) => {
+  share: ProbeShare;
+  limiter: ConnectionLimiter;
+  close(): Promise<void>;
+};
 
 /** What a thread is started with (worker data). */
 export interface ThreadSetup {
@@ -47,6 +66,8 @@ export interface ThreadSetup {
   ehloName?: string;
   control?: boolean;
   controlTtlMs?: number;
+  probeCache?: { ttlMs?: number; unknownTtlMs?: number };
+  share?: { module: string; options: unknown };
 }
 
 /** A message to a thread: one audit, or a question for its counters. */
@@ -56,6 +77,8 @@ export type ThreadTask = { id: number; domain: string; options: AuditOptions } |
 export interface ThreadStats {
   resolver: ResolverStats;
   cache: DnsCacheStats;
+  /** Probes run by the thread, results read from the share, results reused in the thread. */
+  probes: ProbeCache['stats'];
 }
 
 /** A thread's answer: the report as JSON text, why the audit threw, or its counters. */
@@ -102,9 +125,14 @@ export class AuditPool {
 
   constructor(opts: AuditPoolOptions) {
     this.size = Math.max(1, opts.threads ?? availableParallelism());
-    const perAddress = Math.max(1, Math.floor((opts.perAddress ?? 4) / this.size));
+    // Split between the threads, unless a shared limiter holds the whole process (and others) to it.
+    const perAddress = opts.share
+      ? (opts.perAddress ?? 4)
+      : Math.max(1, Math.floor((opts.perAddress ?? 4) / this.size));
     const maxInFlight = Math.max(16, Math.ceil((opts.maxInFlight ?? 256) / this.size));
     this.setup = { servers: opts.servers, perAddress, maxInFlight };
+    if (opts.probeCache) this.setup.probeCache = opts.probeCache;
+    if (opts.share) this.setup.share = opts.share;
     if (opts.caFile) this.setup.caFile = opts.caFile;
     if (opts.ehloName) this.setup.ehloName = opts.ehloName;
     if (opts.control) this.setup.control = true;
@@ -168,7 +196,11 @@ export class AuditPool {
       for (const p of parts) for (const [k, v] of Object.entries(p)) out[k] = (out[k] ?? 0) + (v as number);
       return out as T;
     };
-    return { resolver: sum(all.map((s) => s.resolver)), cache: sum(all.map((s) => s.cache)) };
+    return {
+      resolver: sum(all.map((s) => s.resolver)),
+      cache: sum(all.map((s) => s.cache)),
+      probes: sum(all.map((s) => s.probes)),
+    };
   }
 
   /** One audit on the least busy thread. */

@@ -183,3 +183,15 @@ export async function scheduleNightly(
     },
   );
 }
+
+export {
+  createProbeShare,
+  PROBE_SHARE_MODULE,
+  type ProbeShareThreadOptions,
+  RedisConnectionLimiter,
+  RedisProbeShare,
+  type RedisProbeShareOptions,
+  redisProbeShare,
+  type SharedResult,
+  type SharedRun,
+} from './probe-share.js';

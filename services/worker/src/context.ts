@@ -12,6 +12,7 @@ import {
   type AuditOptions,
   AuditPool,
   auditDomain,
+  bothLimits,
   DnsCache,
   type DnsClient,
   GuardedHttpClient,
@@ -22,7 +23,15 @@ import {
   ResolverHealth,
   TrustStore,
 } from '@mailaudit/engine';
-import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
+import {
+  type AuditJob,
+  auditQueue,
+  PROBE_SHARE_MODULE,
+  producerConnection,
+  redisProbeShare,
+  type TaskJob,
+  taskQueue,
+} from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
 import { type AuditMetrics, auditMetrics, createLogger, type Logger, Registry } from '@mailaudit/telemetry';
 import type { Queue } from 'bullmq';
@@ -77,20 +86,40 @@ export function createWorkerContext(
     overrides.http ??
     given?.http ??
     new GuardedHttpClient({ trust, ...(given?.connector ? { connector: given.connector } : {}) });
+  // Probe results and the per-address connection limit: shared by every worker through Redis
+  // (PROBE_SHARE), or this process's own.
+  const shareOptions = {
+    prefix: config.redisPrefix,
+    lockMs: config.probeLockMs,
+    perAddress: config.probePerAddress,
+  };
+  const probeTtls = { ttlMs: config.probeCacheTtlMs, unknownTtlMs: config.probeCacheUnknownTtlMs };
+  const shared = config.probeShare ? redisProbeShare(redis, shareOptions) : undefined;
+  const localLimiter = new AddressLimiter(config.probePerAddress);
   const auditDeps: AuditDeps = given ?? {
     // One cache for every audit of the process: names a tenant's domains share are asked once.
     dns: new DnsCache(resolver),
     now: () => new Date(),
     trust,
     http,
-    limiter: new AddressLimiter(4),
-    probeCache: new ProbeCache(),
+    limiter: shared ? bothLimits(localLimiter, shared.limiter) : localLimiter,
+    probeCache: new ProbeCache({ ...probeTtls, ...(shared ? { share: shared.share } : {}) }),
     control: health.check,
   };
   const threads = config.auditThreads === 0 ? availableParallelism() : config.auditThreads;
   const pool =
     threads > 1 && !given
-      ? new AuditPool({ servers, threads, control: true, ...(config.caFile ? { caFile: config.caFile } : {}) })
+      ? new AuditPool({
+          servers,
+          threads,
+          control: true,
+          perAddress: config.probePerAddress,
+          probeCache: probeTtls,
+          ...(config.caFile ? { caFile: config.caFile } : {}),
+          ...(config.probeShare
+            ? { share: { module: PROBE_SHARE_MODULE, options: { url: config.redisUrl, ...shareOptions } } }
+            : {}),
+        })
       : undefined;
   const tasks = taskQueue(redis, config.redisPrefix);
   const audits = auditQueue(redis, config.redisPrefix);

@@ -21,6 +21,7 @@ const popMulti = (lines: string[]) =>
 
 function step(env: ProbeEnv, ms: number): number {
   const left = env.remaining();
+  if (left < ms) env.onDeadline?.();
   if (left <= 0) throw new NetTimeout('the audit reached its deadline');
   return Math.max(1, Math.min(ms, left));
 }
@@ -151,7 +152,10 @@ function classify(err: unknown, r: PortResult, connected: boolean): void {
 export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortProbe> {
   const r: PortResult = { ...t, state: 'skipped' };
   let served: X509Certificate[] = [];
-  if (env.remaining() <= 0) return { result: { ...r, error: 'the audit reached its deadline' }, served };
+  if (env.remaining() <= 0) {
+    env.onDeadline?.();
+    return { result: { ...r, error: 'the audit reached its deadline' }, served };
+  }
   // POP3 before TLS: a connection of its own for USER, which may change the session's state.
   if (t.protocol === 'pop3' && t.tlsMode === 'starttls') {
     let s: Session | undefined;

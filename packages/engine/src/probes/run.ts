@@ -1,9 +1,9 @@
 /**
- * Running the probes: a pool of concurrent probes, each address under the process-wide limit,
- * results shared through the probe cache.
+ * Running the probes: a pool of concurrent probes, each address under the connection limit (of the
+ * process, or shared by every worker), results shared through the probe cache.
  */
 import { probePort } from './dialogs.js';
-import type { AddressLimiter, ProbeCache } from './limits.js';
+import type { ConnectionLimiter, ProbeCache } from './limits.js';
 import { coveredNames } from './tls.js';
 import type { PortProbe, PortResult, PortTarget, ProbeEnv } from './types.js';
 
@@ -17,7 +17,7 @@ function forTarget(p: PortProbe, t: PortTarget): PortProbe {
 export async function runProbes(
   env: ProbeEnv,
   targets: PortTarget[],
-  limiter: AddressLimiter,
+  limiter: ConnectionLimiter,
   cache?: ProbeCache,
   concurrency = 16,
 ): Promise<PortProbe[]> {
@@ -29,8 +29,8 @@ export async function runProbes(
         const i = next++;
         if (i >= targets.length) return;
         const t = targets[i] as PortTarget;
-        const probe = () => limiter.run(t.address, () => probePort(env, t));
-        results[i] = cache ? forTarget(await cache.get(t, env.now().getTime(), probe), t) : await probe();
+        const probe = (e: ProbeEnv) => limiter.run(t.address, () => probePort(e, t));
+        results[i] = cache ? forTarget(await cache.get(t, env, probe), t) : await probe(env);
       }
     }),
   );

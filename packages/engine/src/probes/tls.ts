@@ -94,6 +94,32 @@ export function coveredNames(served: readonly X509Certificate[], names: string[]
 }
 
 /**
+ * The TLS description of a served chain (leaf first), judged at `now` for the names that led to
+ * the address: the same for a fresh handshake and for a chain read back from a shared probe
+ * result (stored.ts), whose judgement is each reader's own (its trust anchors, its clock).
+ */
+export function describeTls(
+  protocol: string,
+  cipher: string,
+  chain: X509Certificate[],
+  names: string[],
+  trust: TrustStore,
+  now: Date,
+): TlsInfo {
+  const leaf = chain[0];
+  const validTo = leaf ? new Date(leaf.validTo).getTime() : 0;
+  return {
+    protocol,
+    cipher,
+    chain: chain.map(describeCert),
+    trusted: chain.length > 0 && trust.trusts(chain),
+    covers: coveredNames(chain, names),
+    expired: validTo <= now.getTime(),
+    expiresInDays: Math.floor((validTo - now.getTime()) / 86_400_000),
+  };
+}
+
+/**
  * What the handshake on `socket` showed, judged at `now` for the names that led to the address:
  * the description (plain data, for findings and evidence) and the served chain as certificate
  * objects (for DANE and name coverage, never evidence).
@@ -105,16 +131,13 @@ export function inspect(
   now: Date,
 ): { info: TlsInfo; served: X509Certificate[] } {
   const chain = served(socket);
-  const leaf = chain[0];
-  const validTo = leaf ? new Date(leaf.validTo).getTime() : 0;
-  const info: TlsInfo = {
-    protocol: socket.getProtocol() ?? 'unknown',
-    cipher: socket.getCipher()?.name ?? 'unknown',
-    chain: chain.map(describeCert),
-    trusted: chain.length > 0 && trust.trusts(chain),
-    covers: coveredNames(chain, names),
-    expired: validTo <= now.getTime(),
-    expiresInDays: Math.floor((validTo - now.getTime()) / 86_400_000),
-  };
+  const info = describeTls(
+    socket.getProtocol() ?? 'unknown',
+    socket.getCipher()?.name ?? 'unknown',
+    chain,
+    names,
+    trust,
+    now,
+  );
   return { info, served: chain };
 }

@@ -20,6 +20,12 @@ export interface ProbeEnv {
   timeouts: { connect: number; read: number; handshake: number };
   /** Name given in EHLO. */
   ehloName: string;
+  /**
+   * Called when the audit's deadline cut a step's timeout short (or left no time at all): what the
+   * probe then failed to see is this audit's lack of time, not the server's doing, and is not
+   * shared with other audits.
+   */
+  onDeadline?: () => void;
 }
 
 export interface PortTarget {
