@@ -64,6 +64,12 @@ export function unboundConf(dir: string, trustAnchor: string): string {
     # KB, a few hundred datagrams) the listening sockets dropped queries under the bench's load,
     # which the client saw as 2 s timeouts. A resolver for a hoster's nightly audits wants the same.
     so-rcvbuf: 4m
+    # With that buffer Unbound takes in whole bursts of cold questions and sent them on to Knot at
+    # once: Knot's sockets (kernel default buffer) dropped them, Unbound marked the only server down
+    # and answered SERVFAIL to everything for minutes. At most 128 questions a thread on the way to
+    # Knot (the others wait their turn in Unbound), and a server marked down is retried within 10 s.
+    outgoing-range: 128
+    infra-host-ttl: 10
     # A night's names (the bench's 10,000 domains, answers with their RRSIGs and NSEC3s) fit.
     msg-cache-size: 64m
     rrset-cache-size: 128m
