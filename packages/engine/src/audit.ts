@@ -33,7 +33,15 @@ export type { AuditDeps, AuditOptions } from './audit-run.js';
 export async function auditDomain(name: string, options: AuditOptions, deps: AuditDeps): Promise<Report> {
   const domain = normalizeDomain(name);
   const audit = new AuditRun(domain, options, deps, deps.now());
+  try {
+    return await run(audit, domain);
+  } finally {
+    // The audit's deadline timer goes with it, whichever way it ended.
+    audit.dns.close();
+  }
+}
 
+async function run(audit: AuditRun, domain: string): Promise<Report> {
   // 0. The domain itself: its MX answer also tells whether it exists.
   const apex = await audit.dns.query('mx', domain, 'MX');
   if (apex.status === 'nxdomain') {

@@ -9,6 +9,17 @@ import type { DnsAnswer, DnsStatus, QueryOptions } from './resolver.js';
 
 const FAILED_STATUSES: ReadonlySet<DnsStatus> = new Set(['servfail', 'refused', 'timeout', 'error']);
 
+const expired = <T extends RRType>(name: string, type: T): DnsAnswer<T> => ({
+  name,
+  type,
+  status: 'timeout',
+  records: [],
+  cnames: [],
+  ad: false,
+  rcode: -1,
+  detail: 'the audit reached its deadline',
+});
+
 /** What a check needs of DNS: the Resolver, or a stub in unit tests. */
 export interface DnsClient {
   query<T extends RRType>(name: string, type: T, opts?: QueryOptions): Promise<DnsAnswer<T>>;
@@ -37,27 +48,47 @@ export class AuditDns {
     private readonly deadline?: { at: number; now: () => number },
   ) {}
 
+  /**
+   * Lookups still waiting, each answered `timeout` if the deadline passes first: one timer for
+   * the whole audit (started by its first lookup), not one per lookup.
+   */
+  private readonly waiting = new Set<() => void>();
+  private timer: NodeJS.Timeout | undefined;
+
   private ask<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
-    const expired = (): DnsAnswer<T> => ({
-      name,
-      type,
-      status: 'timeout',
-      records: [],
-      cnames: [],
-      ad: false,
-      rcode: -1,
-      detail: 'the audit reached its deadline',
-    });
     if (!this.deadline) return this.client.query(name, type, opts);
     const left = this.deadline.at - this.deadline.now();
-    if (left <= 0) return Promise.resolve(expired());
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      this.client.query(name, type, opts),
-      new Promise<DnsAnswer<T>>((resolve) => {
-        timer = setTimeout(() => resolve(expired()), left);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    if (left <= 0) return Promise.resolve(expired(name, type));
+    this.timer ??= setTimeout(() => this.expire(), left);
+    return new Promise<DnsAnswer<T>>((resolve, reject) => {
+      const onDeadline = () => resolve(expired(name, type));
+      this.waiting.add(onDeadline);
+      this.client.query(name, type, opts).then(
+        (answer) => {
+          this.waiting.delete(onDeadline);
+          resolve(answer);
+        },
+        (err: unknown) => {
+          this.waiting.delete(onDeadline);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** The deadline passed: lookups still waiting answer `timeout` at once (later ones do too). */
+  private expire(): void {
+    for (const onDeadline of this.waiting) onDeadline();
+    this.waiting.clear();
+  }
+
+  /**
+   * The audit is over: its deadline's timer goes (a lookup asked later starts another for what
+   * is left). auditDomain and analyzeMessage call it when they end.
+   */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /** A client for one category's check: its lookups are attributed to that category. */

@@ -600,7 +600,13 @@ export async function analyzeMessage(
   const started = deps.now();
   const timeoutMs = options.timeoutMs ?? 30_000;
   const dns = new AuditDns(deps.dns, { at: started.getTime() + timeoutMs, now: () => deps.now().getTime() });
-  const evidence = await fetchMessage(input, options, dns);
+  let evidence: Awaited<ReturnType<typeof fetchMessage>>;
+  try {
+    evidence = await fetchMessage(input, options, dns);
+  } finally {
+    // The deadline's timer goes as soon as the lookups are done.
+    dns.close();
+  }
   const ctx = input.domain ? { domain: input.domain } : {};
   const findings = dedupe([...evaluateMessage(evidence, ctx), ...lookupFailures(dns.failures())]).sort(
     (a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.code.localeCompare(b.code),
