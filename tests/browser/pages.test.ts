@@ -156,6 +156,13 @@ describe('report pages in Chromium', () => {
             assert.equal(await v.page.locator('h1').textContent(), domain);
             // The tenant's brand, never ours.
             assert.equal(await v.page.locator('.brand-name').textContent(), BRAND.productName);
+            // The tenant's logo, loaded from our own origin.
+            const logo = v.page.locator('header.brand img.logo');
+            assert.match((await logo.getAttribute('src')) ?? '', /^\/brand\/[0-9a-f-]{36}\/logo\?v=/);
+            assert.ok(
+              await logo.evaluate((el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0),
+              `${what}: the logo is shown`,
+            );
             assert.match((await v.page.locator('footer').textContent()) ?? '', /Örnek Hosting A\.Ş\. · İstanbul/);
             assert.ok(!/mailaudit/i.test(await v.page.title()), 'the title does not say mailaudit');
             assert.equal(

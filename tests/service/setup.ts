@@ -33,6 +33,8 @@ export async function createTestService(
     rateLimitPerMinute?: number;
     authFailuresPerMinute?: number;
     tenantMaxQueuedAudits?: number;
+    /** The API's MAILAUDIT_ALLOW_PRIVATE_TARGETS (the lab is on loopback). @default true */
+    allowPrivateTargets?: boolean;
   } = {},
 ): Promise<TestService> {
   const schema = `t_${randomBytes(5).toString('hex')}`;
@@ -55,8 +57,9 @@ export async function createTestService(
       AUTH_FAILURES_PER_MINUTE: String(opts.authFailuresPerMinute ?? 100_000),
       TENANT_MAX_QUEUED_AUDITS: String(opts.tenantMaxQueuedAudits ?? 10_000),
       LOG_LEVEL: 'silent',
-      MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+      MAILAUDIT_ALLOW_PRIVATE_TARGETS: opts.allowPrivateTargets === false ? '0' : '1',
       MAILAUDIT_RESOLVERS: lab.resolver,
+      MAILAUDIT_CA_FILE: lab.caFile,
       REPORT_LINK_SECRET: 'test-report-link-secret',
       INBOUND_DOMAIN,
     }),

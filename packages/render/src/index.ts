@@ -15,6 +15,15 @@ export {
   verifyOverviewLink,
   verifyReportLink,
 } from './links.js';
+export {
+  LOGO_MAX_BYTES,
+  LOGO_TYPES,
+  type LogoType,
+  logoDataUrl,
+  logoPath,
+  parseLogo,
+  sniffImage,
+} from './logo.js';
 export { renderMessageText } from './message.js';
 export { type OverviewItem, type OverviewSortKey, type OverviewState, overviewView } from './overview-view.js';
 export {

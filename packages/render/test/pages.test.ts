@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Finding, Report } from '@mailaudit/engine';
-import { asset, mergePorts, pickLocale, renderErrorPage, renderReportPage, textOn } from '../src/index.js';
+import {
+  asset,
+  logoDataUrl,
+  logoPath,
+  mergePorts,
+  parseLogo,
+  pickLocale,
+  renderErrorPage,
+  renderReportPage,
+  sniffImage,
+  textOn,
+} from '../src/index.js';
 
 const cert = (port: number): Finding => ({
   code: 'tls.cert.expired',
@@ -192,5 +203,27 @@ describe('report page', () => {
     const en = renderReportPage(withEvidence, { ...opts, locale: 'en' });
     for (const said of ['RSA 1024 bits, testing (t=y)', '>no answer<', 'TLS from the start', '>not signed<'])
       assert.ok(en.includes(said), `"${said}" in the English evidence`);
+  });
+
+  it('knows a logo by its bytes, keeps it as a data: URL and names a path that changes with it', () => {
+    const b = (...x: number[]) => Uint8Array.from(x);
+    assert.equal(sniffImage(b(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0)), 'image/png');
+    assert.equal(sniffImage(b(0xff, 0xd8, 0xff, 0xe0)), 'image/jpeg');
+    assert.equal(sniffImage(Buffer.from('RIFF\x00\x00\x00\x00WEBPVP8 ', 'latin1')), 'image/webp');
+    assert.equal(
+      sniffImage(
+        Buffer.from(
+          '\uFEFF<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE svg>\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+        ),
+      ),
+      'image/svg+xml',
+    );
+    for (const not of ['<html><svg></svg></html>', '<svgx/>', 'GIF89a', ''])
+      assert.equal(sniffImage(Buffer.from(not)), undefined, not);
+    const url = logoDataUrl('image/png', b(1, 2, 3));
+    assert.deepEqual(parseLogo(url), { type: 'image/png', body: Buffer.from([1, 2, 3]) });
+    assert.equal(parseLogo('data:text/html;base64,PGI+'), undefined);
+    assert.match(logoPath('t1', url), /^\/brand\/t1\/logo\?v=[0-9a-f]{16}$/);
+    assert.notEqual(logoPath('t1', url), logoPath('t1', logoDataUrl('image/png', b(1, 2, 4))));
   });
 });

@@ -17,7 +17,7 @@ import { limitsPlugin } from './plugins/limits.js';
 import { pagesPlugin } from './plugins/pages.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { auditRoutes } from './routes/audits.js';
-import { brandingRoutes } from './routes/branding.js';
+import { brandingRoutes, brandLogoRoutes } from './routes/branding.js';
 import { changeRoutes } from './routes/changes.js';
 import { codeRoutes, schemaRoutes } from './routes/codes.js';
 import { domainRoutes } from './routes/domains.js';
@@ -106,6 +106,7 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
   await app.register(reportPageRoutes(ctx));
   await app.register(overviewPageRoutes(ctx));
   await app.register(unsubscribeRoutes(ctx));
+  await app.register(brandLogoRoutes(ctx));
   for (const routes of V1) await app.register(routes(ctx), { prefix: '/v1' });
   return app;
 }

@@ -3,7 +3,9 @@
  * the queues, the logger and the process's metrics registry (with the cluster-wide gauges read at
  * each scrape). Tests pass overrides instead of patching modules.
  */
+import { getServers } from 'node:dns';
 import type { Config } from '@mailaudit/config';
+import { GuardedHttpClient, type HttpClient, type HttpReach, Resolver, TrustStore } from '@mailaudit/engine';
 import { type AuditJob, auditQueue, producerConnection, type TaskJob, taskQueue } from '@mailaudit/queue';
 import { auditCounts, createSql, type Sql } from '@mailaudit/store';
 import { createLogger, type Logger, Registry, registerClusterGauges } from '@mailaudit/telemetry';
@@ -20,6 +22,11 @@ export interface ApiContext {
   log: Logger;
   /** The process's registry: served at /metrics (a worker in the same process records into it too). */
   metrics: Registry;
+  /**
+   * The engine's guarded HTTP client and the DNS it resolves through, for the one request the API
+   * makes itself: a tenant's logo URL (routes/branding.ts). Made on first use.
+   */
+  web(): { http: HttpClient; reach: HttpReach };
   close(): Promise<void>;
 }
 
@@ -27,6 +34,8 @@ export function createContext(
   config: Config,
   overrides: Partial<Omit<ApiContext, 'config' | 'close'>> = {},
 ): ApiContext {
+  let resolver: Resolver | undefined;
+  let web: ReturnType<ApiContext['web']> | undefined;
   const sql = overrides.sql ?? createSql(config.databaseUrl, { schema: config.databaseSchema });
   const redis = overrides.redis ?? producerConnection(config.redisUrl);
   redis.on('error', () => {});
@@ -48,7 +57,20 @@ export function createContext(
     tasks,
     log: overrides.log ?? createLogger(config.logLevel, 'api'),
     metrics,
+    web:
+      overrides.web ??
+      (() => {
+        if (!web) {
+          resolver = new Resolver({ servers: config.resolvers.length > 0 ? config.resolvers : getServers() });
+          web = {
+            http: new GuardedHttpClient({ trust: new TrustStore(config.caFile) }),
+            reach: { dns: resolver, allowPrivateTargets: config.allowPrivateTargets },
+          };
+        }
+        return web;
+      }),
     async close() {
+      resolver?.close();
       await queue.close().catch(() => {});
       await tasks.close().catch(() => {});
       redis.disconnect();

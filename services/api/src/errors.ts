@@ -33,6 +33,8 @@ export const errors = {
   notFound: (what: string) => new AppError(404, 'not_found', `${what} not found`),
   noRoute: (method: string, path: string) => new AppError(404, 'not_found', `no route ${method} ${path}`),
   conflict: (message: string) => new AppError(409, 'conflict', message),
+  /** A tenant's logo URL that could not be fetched, or is not an image we take. */
+  logoUnavailable: (why: string) => new AppError(422, 'logo_unavailable', `logoUrl: ${why}`, {}, { field: '/logoUrl' }),
   uriTooLong: (message: string) => new AppError(414, 'uri_too_long', message),
   payloadTooLarge: (message: string) => new AppError(413, 'payload_too_large', message),
   unsupportedMediaType: (message: string) => new AppError(415, 'unsupported_media_type', message),

@@ -105,6 +105,11 @@ const ERRORS = {
   413: { description: 'The body is larger than the limit (`payload_too_large`)', headers: RATE },
   414: { description: 'A path segment is longer than any name or id this API takes (`uri_too_long`)', headers: [] },
   415: { description: 'The body is not `application/json` (`unsupported_media_type`)', headers: RATE },
+  422: {
+    description:
+      'Well-formed, but what it names cannot be used: a logo URL that cannot be fetched or is not a PNG, JPEG, WebP or SVG image (`logo_unavailable`)',
+    headers: RATE,
+  },
   429: {
     description:
       "Too many requests: the tenant's limit a minute (`rate_limited`), failed authentications from this address (`rate_limited`), or audits queued at once (`quota_exceeded`)",

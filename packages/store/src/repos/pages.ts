@@ -26,12 +26,15 @@ export interface Branding {
   senderAddress: string | null;
   footerText: string | null;
   supportUrl: string | null;
+  /** Where the logo was fetched from (00017), when it was named by URL rather than uploaded. */
+  logoUrl: string | null;
+  logoFetchedAt: Date | null;
 }
 
 const brandingColumns = (sql: Tx) => sql`
   brand_product_name as "productName", brand_logo as logo, brand_accent as "accentColor",
   brand_sender_name as "senderName", brand_sender_address as "senderAddress", brand_footer as "footerText",
-  brand_support_url as "supportUrl"`;
+  brand_support_url as "supportUrl", brand_logo_url as "logoUrl", brand_logo_fetched_at as "logoFetchedAt"`;
 
 export async function getBranding(sql: Tx, tenantId: string): Promise<(Branding & { tenantName: string }) | undefined> {
   const [row] = await sql<(Branding & { tenantName: string })[]>`
@@ -43,7 +46,7 @@ export async function updateBranding(sql: Tx, tenantId: string, b: Branding): Pr
   const [row] = await sql<Branding[]>`
     update tenants set brand_product_name = ${b.productName}, brand_logo = ${b.logo}, brand_accent = ${b.accentColor},
       brand_sender_name = ${b.senderName}, brand_sender_address = ${b.senderAddress}, brand_footer = ${b.footerText},
-      brand_support_url = ${b.supportUrl}
+      brand_support_url = ${b.supportUrl}, brand_logo_url = ${b.logoUrl}, brand_logo_fetched_at = ${b.logoFetchedAt}
     where id = ${tenantId} returning ${brandingColumns(sql)}`;
   return row;
 }

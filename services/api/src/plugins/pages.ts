@@ -25,7 +25,8 @@ export function pagePolicy(nonce: string): string {
     "default-src 'none'",
     "script-src 'self'",
     `style-src 'self' 'nonce-${nonce}'`,
-    "img-src 'self' data:",
+    // The tenant's logo too is ours to serve (routes/branding.ts): no third-party source at all.
+    "img-src 'self'",
     "connect-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

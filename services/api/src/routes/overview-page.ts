@@ -22,7 +22,7 @@ import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errors } from '../errors.js';
 import { BODY, errorsOf, KEYED, media, ok, PATH } from '../openapi.js';
-import { brandOf } from './branding.js';
+import { pageBrand } from './branding.js';
 import { languageLinks, readerLocale } from './report-pages.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -121,7 +121,7 @@ export function overviewPageRoutes(ctx: ApiContext): FastifyPluginAsync {
           .html(
             renderOverviewPage(items, {
               locale,
-              brand: brandOf(tenant),
+              brand: pageBrand(tenantId, tenant),
               nonce: reply.cspNonce,
               timeZone: settings?.timezone ?? 'UTC',
               state: {

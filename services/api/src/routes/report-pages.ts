@@ -18,7 +18,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errorsOf, media, PATH } from '../openapi.js';
-import { brandOf } from './branding.js';
+import { pageBrand } from './branding.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -76,7 +76,7 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         }
         const settings = await getSettings(ctx.sql, row.tenantId);
         const locale = readerLocale(req, lang, settings?.locale);
-        const brand: Brand = brandOf(tenant);
+        const brand: Brand = pageBrand(row.tenantId, tenant);
         const history = await scoreHistory(ctx.sql, row.id, HISTORY_POINTS);
         return reply
           .header('cache-control', 'private, max-age=300')
