@@ -106,20 +106,28 @@ export async function enqueueAudits(
   delayMs?: (i: number) => number,
   backlog = 0,
 ): Promise<void> {
-  if (auditIds.length === 0) return;
-  await queue.addBulk(
-    auditIds.map((auditId, i) => ({
-      name: 'audit',
-      data: { auditId },
-      opts: {
-        ...AUDIT_JOB_OPTIONS,
-        jobId: auditId,
-        priority: fairPriority(backlog, i),
-        ...(delayMs ? { delay: delayMs(i) } : {}),
-      },
-    })),
-  );
+  // In chunks: one addBulk is one MULTI, during which Redis serves nobody else.
+  for (let start = 0; start < auditIds.length; start += ENQUEUE_CHUNK) {
+    await queue.addBulk(
+      auditIds.slice(start, start + ENQUEUE_CHUNK).map((auditId, j) => {
+        const i = start + j;
+        return {
+          name: 'audit',
+          data: { auditId },
+          opts: {
+            ...AUDIT_JOB_OPTIONS,
+            jobId: auditId,
+            priority: fairPriority(backlog, i),
+            ...(delayMs ? { delay: delayMs(i) } : {}),
+          },
+        };
+      }),
+    );
+  }
 }
+
+/** Jobs queued by one addBulk at most. @default 1000 */
+export const ENQUEUE_CHUNK = 1000;
 
 /** Nightly cycles, their end, summary emails and webhook deliveries. */
 export const TASK_QUEUE = 'tasks';

@@ -36,6 +36,7 @@ import { createSql, type Sql } from '@mailaudit/store';
 import { type AuditMetrics, auditMetrics, createLogger, type Logger, Registry } from '@mailaudit/telemetry';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { ReportBatcher } from './processors/store-reports.js';
 
 export interface WorkerContext {
   config: Config;
@@ -63,6 +64,8 @@ export interface WorkerContext {
   metrics: Registry;
   /** The audit series, recorded into `metrics`. */
   auditMetrics: AuditMetrics;
+  /** Stores finished audits' reports, several in one transaction (processors/store-reports.ts). */
+  reports: ReportBatcher;
   close(): Promise<void>;
 }
 
@@ -72,8 +75,11 @@ export function createWorkerContext(
 ): WorkerContext {
   const servers = config.resolvers.length > 0 ? config.resolvers : getServers();
   if (servers.length === 0) throw new ConfigError("no resolver: set MAILAUDIT_RESOLVERS (the system's list is empty)");
+  // An audit job holds a connection for a query at a time (its reports are stored in batches), so a
+  // few connections serve a high WORKER_CONCURRENCY: at most 20 per worker process.
   const sql =
-    overrides.sql ?? createSql(config.databaseUrl, { schema: config.databaseSchema, max: config.concurrency + 4 });
+    overrides.sql ??
+    createSql(config.databaseUrl, { schema: config.databaseSchema, max: Math.min(config.concurrency, 16) + 4 });
   const redis = producerConnection(config.redisUrl);
   redis.on('error', () => {});
   const resolver = new Resolver({ servers });
@@ -124,7 +130,7 @@ export function createWorkerContext(
   const tasks = taskQueue(redis, config.redisPrefix);
   const audits = auditQueue(redis, config.redisPrefix);
   const metrics = overrides.metrics ?? new Registry();
-  return {
+  const ctx: WorkerContext = {
     config,
     sql,
     redis,
@@ -141,6 +147,8 @@ export function createWorkerContext(
     log: overrides.log ?? createLogger(config.logLevel, 'worker'),
     metrics,
     auditMetrics: auditMetrics(metrics),
+    // Set below: the batcher stores through this context.
+    reports: undefined as unknown as ReportBatcher,
     async close() {
       await tasks.close().catch(() => {});
       await audits.close().catch(() => {});
@@ -150,4 +158,6 @@ export function createWorkerContext(
       await sql.end({ timeout: 5 });
     },
   };
+  ctx.reports = new ReportBatcher(ctx);
+  return ctx;
 }

@@ -1,7 +1,7 @@
 /** Audits: accepted, queued, run, done or failed. */
 import type { Report } from '@mailaudit/engine';
 import { jsonb, type Sql, type Tx } from '../db.js';
-import { insertReport } from './reports.js';
+import { insertReports, type ReportToStore } from './reports.js';
 
 export type AuditStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -54,7 +54,10 @@ export async function createAudits(
     returning id`;
   const ids = inserted.map((r) => r.id);
   const rows = new Map(
-    (await sql<AuditRow[]>`select ${auditColumns(sql)} from audits a where a.id in ${sql(ids)}`).map((r) => [r.id, r]),
+    (await sql<AuditRow[]>`select ${auditColumns(sql)} from audits a where a.id = any(${ids}::uuid[])`).map((r) => [
+      r.id,
+      r,
+    ]),
   );
   return ids.flatMap((id) => rows.get(id) ?? []);
 }
@@ -89,15 +92,32 @@ export async function listAudits(sql: Tx, tenantId: string, f: AuditFilter): Pro
     limit ${f.limit}`;
 }
 
-/** Marks an audit as taken by a worker and returns it; undefined when it is already finished (nothing to do). */
-export async function markRunning(sql: Tx, id: string): Promise<AuditRow | undefined> {
-  const [row] = await sql<AuditRow[]>`
+/** What a tenant registered for an audit's domain that the audit uses (domains.ts). */
+export interface AuditRegistration {
+  dkimSelectors: string[];
+  dkimSelectorsFound: string[];
+  extraHosts: string[];
+}
+
+/**
+ * Marks an audit as taken by a worker and returns it, with what its tenant registered for its
+ * domain (undefined when nothing), in one round trip; undefined when the audit is already
+ * finished (nothing to do).
+ */
+export async function markRunning(
+  sql: Tx,
+  id: string,
+): Promise<(AuditRow & { registered: AuditRegistration | undefined }) | undefined> {
+  const [row] = await sql<(AuditRow & { registered: AuditRegistration | null })[]>`
     with a as (
       update audits set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
       where id = ${id} and status in ('queued', 'running') returning *
     )
-    select ${auditColumns(sql)} from a`;
-  return row;
+    select ${auditColumns(sql)},
+      (select json_build_object('dkimSelectors', d.dkim_selectors, 'dkimSelectorsFound', d.dkim_selectors_found,
+        'extraHosts', d.extra_hosts) from domains d where d.tenant_id = a.tenant_id and d.domain = a.domain) as registered
+    from a`;
+  return row ? { ...row, registered: row.registered ?? undefined } : undefined;
 }
 
 /** What ending an audit did. */
@@ -112,41 +132,66 @@ export interface AuditEnd {
 }
 
 /**
- * Marks an audit `done` or `failed`. An audit ends once, however many workers finish or fail it;
- * a done audit stays done. Nothing else is written: the night counts its open audits itself.
+ * Marks audits `done` or `failed`. An audit ends once, however many workers finish or fail it; a
+ * done audit stays done. Nothing else is written: the night counts its open audits itself. Rows
+ * are locked in id order, so that two such calls never wait for each other in a cycle.
  */
-async function endAudit(sql: Tx, id: string, to: 'done' | 'failed', error: string | null): Promise<AuditEnd> {
-  const [row] = await sql<{ was: AuditStatus; runId: string | null }[]>`
+async function endAudits(
+  sql: Tx,
+  ids: string[],
+  to: 'done' | 'failed',
+  error: string | null,
+): Promise<Map<string, AuditEnd>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ id: string; was: AuditStatus; runId: string | null }[]>`
     with prev as (
       select id, status, nightly_run_id from audits
-      where id = ${id} and ${to === 'failed' ? sql`status <> 'done'` : sql`true`}
+      where id = any(${ids}::uuid[]) and ${to === 'failed' ? sql`status <> 'done'` : sql`true`}
+      order by id
       for update
     )
     update audits a set status = ${to}, error = ${error}, finished_at = now(), updated_at = now()
     from prev where a.id = prev.id
-    returning prev.status as was, prev.nightly_run_id as "runId"`;
-  const ended = row !== undefined && (row.was === 'queued' || row.was === 'running');
-  return { ended, runId: ended ? (row?.runId ?? null) : null };
+    returning a.id, prev.status as was, prev.nightly_run_id as "runId"`;
+  const ends = new Map<string, AuditEnd>();
+  for (const row of rows) {
+    const ended = row.was === 'queued' || row.was === 'running';
+    ends.set(row.id, { ended, runId: ended ? row.runId : null });
+  }
+  return ends;
 }
 
+const notEnded: AuditEnd = { ended: false, runId: null };
+
 /**
- * Stores the report, its findings and the audit's status (in the caller's transaction). A second
- * completion of the same audit (a worker thought dead that finishes after all) stores nothing: one
- * report per audit. Undefined when the report was already stored.
+ * Stores audits' reports, their findings and the audits' status (in the caller's transaction),
+ * a few statements for the lot. A second completion of the same audit (a worker thought dead that
+ * finishes after all) stores nothing: one report per audit. Returns, by audit id, the new report
+ * and how the audit ended; an audit whose report was already stored is absent.
  */
+export async function completeAudits(
+  sql: Tx,
+  items: ReportToStore[],
+): Promise<Map<string, AuditEnd & { reportId: string }>> {
+  const reports = await insertReports(sql, items);
+  const ends = await endAudits(sql, [...reports.keys()], 'done', null);
+  return new Map(
+    [...reports].map(([auditId, reportId]) => [auditId, { reportId, ...(ends.get(auditId) ?? notEnded) }]),
+  );
+}
+
+/** One audit's {@link completeAudits}: undefined when its report was already stored. */
 export async function completeAudit(
   sql: Tx,
   audit: { id: string; tenantId: string; domain: string },
   report: Report,
 ): Promise<(AuditEnd & { reportId: string }) | undefined> {
-  const reportId = await insertReport(sql, audit, report);
-  if (!reportId) return undefined;
-  return { reportId, ...(await endAudit(sql, audit.id, 'done', null)) };
+  return (await completeAudits(sql, [{ audit, report }])).get(audit.id);
 }
 
-/** Marks an audit failed (a done one stays done); its first failure counts it off its night. */
+/** Marks an audit failed (a done one stays done). */
 export async function failAudit(sql: Tx, id: string, error: string): Promise<AuditEnd> {
-  return endAudit(sql, id, 'failed', error.slice(0, 2000));
+  return (await endAudits(sql, [id], 'failed', error.slice(0, 2000))).get(id) ?? notEnded;
 }
 
 /** Audits accepted but not finished and untouched for a while: to be queued again (nothing lost). */

@@ -99,39 +99,90 @@ export async function scoreHistory(
   return rows.reverse().map((r) => ({ at: r.at.toISOString(), score: r.score, grade: r.grade }));
 }
 
+/** An audit's report, to be stored. */
+export interface ReportToStore {
+  audit: { id: string; tenantId: string; domain: string };
+  report: Report;
+}
+
 /**
- * Stores an audit's report and its findings (one row each, read from the stored report itself);
- * nothing when the audit already has one. Returns the new report's id.
+ * Stores audits' reports and their findings (one row each, read from the stored report itself),
+ * a few statements for the lot however many there are; nothing for an audit that already has a
+ * report. Returns the new reports' ids by audit id. No two may be of the same tenant and domain
+ * (their order would be undefined: they share the transaction's time); rows are written in audit
+ * id order, so that two such calls lock in the same order.
+ */
+export async function insertReports(sql: Tx, items: ReportToStore[]): Promise<Map<string, string>> {
+  if (items.length === 0) return new Map();
+  const rows = [...items]
+    .sort((x, y) => (x.audit.id < y.audit.id ? -1 : x.audit.id > y.audit.id ? 1 : 0))
+    .map(({ audit, report }) => ({
+      auditId: audit.id,
+      tenantId: audit.tenantId,
+      domain: audit.domain,
+      score: report.score,
+      grade: report.grade,
+      outcome: report.outcome ?? 'complete',
+      scoringVersion: report.scoringVersion,
+      report,
+    }));
+  const inserted = await sql<{ id: string; auditId: string }[]>`
+    insert into reports (audit_id, tenant_id, domain, score, grade, outcome, scoring_version, report)
+    select (e->>'auditId')::uuid, (e->>'tenantId')::uuid, e->>'domain', (e->>'score')::int, e->>'grade', e->>'outcome',
+      (e->>'scoringVersion')::int, e->'report'
+    from jsonb_array_elements(${jsonb(sql, rows)}) with ordinality as x(e, n)
+    order by x.n
+    on conflict (audit_id) do nothing
+    returning id, audit_id as "auditId"`;
+  if (inserted.length === 0) return new Map();
+  const ids = inserted.map((r) => r.id);
+  await sql`
+    insert into findings (report_id, tenant_id, domain, code, severity, category, subject, params)
+    select r.id, r.tenant_id, r.domain, f.code, f.severity, f.category, f.subject, coalesce(f.params, '{}')
+    from reports r, jsonb_to_recordset(r.report->'findings')
+      as f(code text, severity text, category text, subject text, params jsonb)
+    where r.id = any(${ids}::uuid[])`;
+  await updateSummaries(sql, ids);
+  return new Map(inserted.map((r) => [r.auditId, r.id]));
+}
+
+/**
+ * Stores an audit's report and its findings; nothing when the audit already has one. Returns the
+ * new report's id.
  */
 export async function insertReport(
   sql: Tx,
   audit: { id: string; tenantId: string; domain: string },
   report: Report,
 ): Promise<string | undefined> {
-  const [row] = await sql<{ id: string }[]>`
-    insert into reports (audit_id, tenant_id, domain, score, grade, outcome, scoring_version, report)
-    values (${audit.id}, ${audit.tenantId}, ${audit.domain}, ${report.score}, ${report.grade}, ${report.outcome ?? 'complete'},
-      ${report.scoringVersion}, ${jsonb(sql, report)})
-    on conflict (audit_id) do nothing
-    returning id`;
-  if (!row) return undefined;
-  await sql`
-    insert into findings (report_id, tenant_id, domain, code, severity, category, subject, params)
-    select r.id, r.tenant_id, r.domain, f.code, f.severity, f.category, f.subject, coalesce(f.params, '{}')
-    from reports r, jsonb_to_recordset(r.report->'findings')
-      as f(code text, severity text, category text, subject text, params jsonb)
-    where r.id = ${row.id}`;
-  await updateSummary(sql, row.id);
-  return row.id;
+  return (await insertReports(sql, [{ audit, report }])).get(audit.id);
 }
 
 /**
- * Brings the domain's summary (the overview's row, migrations/00009_overview.sql) in step with a
- * report just stored, unless a newer report is already summarised. An inconclusive report becomes
+ * For each of the reports `ids`, the newest conclusive report of its domain before it (what it is
+ * compared with), by the new report's id; none for a domain without one.
+ */
+export async function previousConclusiveReports(sql: Tx, ids: string[]): Promise<Map<string, ReportRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<(ReportRow & { newId: string })[]>`
+    select n.id as "newId", p.* from reports n
+    cross join lateral (
+      select ${columns(sql)}, report from reports r
+      where r.tenant_id = n.tenant_id and r.domain = n.domain and r.outcome <> 'inconclusive'
+        and r.id <> n.id and (r.created_at, r.id) < (n.created_at, n.id)
+      order by r.created_at desc, r.id desc limit 1
+    ) p
+    where n.id = any(${ids}::uuid[])`;
+  return new Map(rows.map(({ newId, ...row }) => [newId, row as ReportRow]));
+}
+
+/**
+ * Brings each domain's summary (the overview's row, migrations/00009_overview.sql) in step with a
+ * report just stored (one per domain), unless a newer report is already summarised. An inconclusive report becomes
  * the latest, but is never compared: the fingerprint, scores and change time of the last
  * conclusive report stay.
  */
-async function updateSummary(sql: Tx, reportId: string): Promise<void> {
+async function updateSummaries(sql: Tx, reportIds: string[]): Promise<void> {
   await sql`
     insert into domain_summaries as d (
       tenant_id, domain, report_id, audit_id, audited_at, score, grade, outcome, worst_rank,
@@ -142,7 +193,8 @@ async function updateSummary(sql: Tx, reportId: string): Promise<void> {
       case when s.outcome is distinct from 'inconclusive' then s.fingerprint end,
       case when s.outcome is distinct from 'inconclusive' then s.score end,
       null, s.audited_at
-    from report_summaries s where s.report_id = ${reportId}
+    from report_summaries s where s.report_id = any(${reportIds}::uuid[])
+    order by s.tenant_id, s.domain
     on conflict (tenant_id, domain) do update set
       report_id = excluded.report_id, audit_id = excluded.audit_id, audited_at = excluded.audited_at,
       score = excluded.score, grade = excluded.grade, outcome = excluded.outcome, worst_rank = excluded.worst_rank,

@@ -20,7 +20,9 @@ import {
   latestConclusiveReport,
   nightEnded,
   optedOutAddresses,
+  type ReportRow,
   saveChange,
+  type TenantSettings,
   type Tx,
 } from '@mailaudit/store';
 import type { WorkerContext } from '../context.js';
@@ -58,15 +60,19 @@ export async function recordAfterAudit(
   audit: AuditRow,
   reportId: string,
   report: Report,
+  /** What the caller read already for a batch of audits: the tenant's settings, the report to compare with. */
+  known?: { settings: TenantSettings | undefined; previous: ReportRow | undefined },
 ): Promise<TaskJob[]> {
   const jobs: (TaskJob | undefined)[] = [];
-  const settings = await getSettings(tx, audit.tenantId);
+  const settings = known ? known.settings : await getSettings(tx, audit.tenantId);
   const webhookUrl = settings?.webhookUrl ?? null;
   // An inconclusive report is never compared, never alerts, never fires domain.changed; a
   // conclusive one is compared with the newest conclusive one before it.
-  const previousReport = isConclusive(report)
-    ? await latestConclusiveReport(tx, audit.tenantId, audit.domain, reportId)
-    : undefined;
+  const previousReport = !isConclusive(report)
+    ? undefined
+    : known
+      ? known.previous
+      : await latestConclusiveReport(tx, audit.tenantId, audit.domain, reportId);
   let newListings: Finding[] = [];
   if (previousReport) {
     const diff = diffReports(previousReport.report, report);
@@ -148,8 +154,14 @@ export async function recordAfterAudit(
  * night; the records stay pending in Postgres.)
  */
 export async function queueAfterAudit(ctx: WorkerContext, jobs: TaskJob[], end: AuditEnd): Promise<void> {
-  for (const job of jobs) await ctx.tasks.add(job.kind, job, NOTIFY_JOB_OPTIONS);
-  if (end.runId && (await nightEnded(ctx.sql, end.runId))) await queueNightEnd(ctx.tasks, end.runId);
+  await queueAfterAudits(ctx, jobs, end.runId ? [end.runId] : []);
+}
+
+/** {@link queueAfterAudit} for a batch of audits: their jobs, then the end of each of their nights that has ended. */
+export async function queueAfterAudits(ctx: WorkerContext, jobs: TaskJob[], runIds: Iterable<string>): Promise<void> {
+  if (jobs.length > 0)
+    await ctx.tasks.addBulk(jobs.map((job) => ({ name: job.kind, data: job, opts: NOTIFY_JOB_OPTIONS })));
+  for (const runId of new Set(runIds)) if (await nightEnded(ctx.sql, runId)) await queueNightEnd(ctx.tasks, runId);
 }
 
 /** An audit that failed for good (its retries spent, or bad input): it ends, and counts off its night. */

@@ -1,6 +1,7 @@
 /**
  * The audit job: take the audit, run the engine, then store report, findings, status and what
- * follows every audit (after-audit.ts) in one transaction, and queue the follow-ups. Bad input (an
+ * follows every audit (after-audit.ts) in one transaction, with the other audits finishing then
+ * (store-reports.ts), and queue the follow-ups. Bad input (an
  * audit that does not exist, a name that is not a domain) is unrecoverable; anything else is thrown
  * to be retried with backoff.
  */
@@ -12,10 +13,10 @@ import {
   type Report,
 } from '@mailaudit/engine';
 import type { AuditJob } from '@mailaudit/queue';
-import { completeAudit, getAudit, getDomain, markRunning } from '@mailaudit/store';
+import { getAudit, markRunning } from '@mailaudit/store';
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { WorkerContext } from '../context.js';
-import { afterFailedAudit, queueAfterAudit, recordAfterAudit } from './after-audit.js';
+import { afterFailedAudit } from './after-audit.js';
 
 function probeOutcomes(report: Report): Record<string, number> {
   const ports = ((report.evidence.transport as { ports?: { state: string }[] } | undefined)?.ports ?? []) as {
@@ -44,7 +45,7 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     timeoutMs: c.auditTimeoutMs,
   };
   // What the audit asked for, else what the tenant registered for the domain, else the configuration.
-  const registered = await getDomain(ctx.sql, audit.tenantId, audit.domain);
+  const { registered } = audit;
   const selectors = audit.options.dkimSelectors?.length
     ? audit.options.dkimSelectors
     : registered?.dkimSelectors.length
@@ -71,13 +72,9 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
     }
     throw err;
   }
-  // Report, findings, status, change, alert and webhook deliveries in one transaction.
-  const stored = await ctx.sql.begin(async (tx) => {
-    const done = await completeAudit(tx, audit, report);
-    return done ? { done, jobs: await recordAfterAudit(tx, ctx, audit, done.reportId, report) } : undefined;
-  });
-  const reportId = stored?.done.reportId;
-  if (stored) await queueAfterAudit(ctx, stored.jobs, stored.done);
+  // Report, findings, status, change, alert and webhook deliveries in one transaction, shared with
+  // the other audits finishing now (store-reports.ts); their jobs queued once it committed.
+  const reportId = await ctx.reports.store(audit, report);
   if (report.outcome === 'inconclusive') ctx.auditMetrics.inconclusive.inc();
   ctx.auditMetrics.record({
     status: 'done',
