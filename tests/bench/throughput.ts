@@ -47,6 +47,8 @@ const BIG = arg('big', 10_000);
 const NIGHTLY = arg('nightly', 10_000);
 const CONCURRENCY = arg('concurrency', 256);
 const THREADS = arg('threads', availableParallelism());
+/** Audit jobs at once per worker process in the night. */
+const WORKER_CONCURRENCY = arg('worker-concurrency', 64);
 const SKIP_NIGHTLY = process.argv.includes('--skip-nightly');
 /** Only the night (and the full audit of good.test): to look at the service path alone. */
 const ONLY_NIGHTLY = process.argv.includes('--only-nightly');
@@ -351,7 +353,7 @@ async function night(workers: number): Promise<void> {
       MAILAUDIT_DKIM_SELECTORS: 'default',
       MAILAUDIT_IP_BLOCKLISTS: IP_BLOCKLIST,
       MAILAUDIT_DOMAIN_BLOCKLISTS: DOMAIN_BLOCKLIST,
-      WORKER_CONCURRENCY: '16',
+      WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
       WORKER_AUDIT_THREADS: String(Math.max(1, Math.floor(THREADS / workers))),
     };
     const api = start('serve', env);
