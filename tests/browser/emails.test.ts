@@ -162,6 +162,10 @@ describe('the emails in Chromium', () => {
             await v.page.evaluate("getComputedStyle(document.querySelector('td.brand-cell')).backgroundColor"),
             'rgb(15, 118, 110)',
           );
+          // The logo from our own origin (the API's), loaded.
+          const logo = v.page.locator('img.logo');
+          assert.match((await logo.getAttribute('src')) ?? '', new RegExp(`^${base}/brand/[0-9a-f-]+/logo\\?v=`));
+          assert.ok((await logo.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)) > 0);
           // Regressions first.
           const first = v.page.locator('h2').first();
           assert.equal(await first.getAttribute('class'), 'section-worse');

@@ -12,12 +12,13 @@
  *   links, and opening one must never unsubscribe anybody.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { brandOf, readUnsubscribeToken, renderErrorPage, renderUnsubscribePage } from '@mailaudit/render';
+import { readUnsubscribeToken, renderErrorPage, renderUnsubscribePage } from '@mailaudit/render';
 import { getBranding, getSettings, isOptedOut, optIn, optOut } from '@mailaudit/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
 import { errorsOf, media, PATH } from '../openapi.js';
+import { pageBrand } from './branding.js';
 import { readerLocale } from './report-pages.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -68,7 +69,7 @@ export function unsubscribeRoutes(ctx: ApiContext): FastifyPluginAsync {
         return undefined;
       }
       const settings = await getSettings(ctx.sql, who.tenantId);
-      return { ...who, brand: brandOf(tenant), locale: readerLocale(req, lang, settings?.locale) };
+      return { ...who, brand: pageBrand(who.tenantId, tenant), locale: readerLocale(req, lang, settings?.locale) };
     }
 
     const schema = {

@@ -105,7 +105,7 @@ export async function recordAfterAudit(
   }
   if (newListings.length > 0) {
     const registered = await getDomain(tx, audit.tenantId, audit.domain);
-    const mail = registered?.recipients.length ? await tenantMail(tx, audit.tenantId) : undefined;
+    const mail = registered?.recipients.length ? await tenantMail(ctx, tx, audit.tenantId) : undefined;
     // One alert per recipient, in their language; none to whoever unsubscribed.
     const optedOut = mail ? await optedOutAddresses(tx, audit.tenantId) : new Set<string>();
     if (registered && mail)

@@ -8,6 +8,7 @@ import {
   brandOf,
   type EmailOptions,
   type Locale,
+  logoPath,
   overviewLinkToken,
   pickLocale,
   unsubscribeToken,
@@ -26,10 +27,18 @@ export interface TenantMail {
   timeZone: string;
 }
 
-export async function tenantMail(sql: Tx, tenantId: string): Promise<TenantMail | undefined> {
+export async function tenantMail(ctx: WorkerContext, sql: Tx, tenantId: string): Promise<TenantMail | undefined> {
   const [b, settings] = await Promise.all([getBranding(sql, tenantId), getSettings(sql, tenantId)]);
   if (!b || !settings) return undefined;
-  return { tenantName: b.tenantName, brand: brandOf(b), locale: settings.locale, timeZone: settings.timezone };
+  // The logo from our own origin (GET /brand/<tenant>/logo), as the pages load it: mail clients
+  // show a linked image where many refuse a data: URL, and no tenant's server is ever named.
+  const logoUrl = b.logo ? `${ctx.config.publicUrl}${logoPath(tenantId, b.logo)}` : null;
+  return {
+    tenantName: b.tenantName,
+    brand: { ...brandOf(b), logoUrl },
+    locale: settings.locale,
+    timeZone: settings.timezone,
+  };
 }
 
 /** The recipient's language: their own (set on any of their domains), else the tenant's, else en. */

@@ -233,7 +233,7 @@ export async function finishNightly(ctx: WorkerContext, runId: string): Promise<
       localesOf.set(address, [...(localesOf.get(address) ?? []), d.recipientLocales]);
     }
   }
-  const mail = await tenantMail(ctx.sql, run.tenantId);
+  const mail = await tenantMail(ctx, ctx.sql, run.tenantId);
   if (!mail) return 'no tenant';
   // The run is done together with its summaries recorded: whoever sees it done sees its emails.
   const toSend = await ctx.sql.begin(async (tx) => {
