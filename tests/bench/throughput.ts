@@ -278,7 +278,8 @@ async function threaded(label: string, count: number, options: AuditOptions, cac
   const share = ceiling ? `, ${((100 * qps) / ceiling).toFixed(0)}% of dnsperf's ${cache}` : '';
   line(
     cache ? `${label}, ${cache}` : label,
-    `${r.rate.toFixed(0)} domains/s, ${qps.toFixed(0)} queries/s${share}, ` +
+    `${r.rate.toFixed(0)} domains/s, ${qps.toFixed(0)} queries/s${share} ` +
+      `(${(s.resolver.queries / count).toFixed(2)} a domain on the wire), ` +
       `CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, ` +
       `${s.resolver.timeouts} timeouts, ${failedBefore.n} audits with a failed lookup (should be 0), peak RSS ${mib(peakRss())}${split}`,
   );
