@@ -175,6 +175,12 @@ describe('one-click unsubscribe', () => {
       [ANA],
       'that recipient only, once',
     );
+    const listed = (await api('GET', '/v1/emails/opt-outs', key)).json().optOuts as { address: string }[];
+    assert.deepEqual(
+      listed.map((o) => o.address),
+      [ANA],
+      'the panel sees who unsubscribed',
+    );
     // The domain keeps both recipients: the opt-out is the recipient's, not the panel's setting.
     assert.deepEqual((await api('GET', '/v1/domains/good.test', key)).json().recipients, [ANA, BORA]);
 

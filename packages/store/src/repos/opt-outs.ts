@@ -32,3 +32,10 @@ export async function optedOutAddresses(sql: Tx, tenantId: string): Promise<Set<
     select lower(address) as address from email_opt_outs where tenant_id = ${tenantId}`;
   return new Set(rows.map((r) => r.address));
 }
+
+/** The tenant's unsubscribed addresses as they unsubscribed, newest first. */
+export async function listOptOuts(sql: Tx, tenantId: string): Promise<{ address: string; createdAt: Date }[]> {
+  return sql<{ address: string; createdAt: Date }[]>`
+    select address, created_at as "createdAt" from email_opt_outs
+    where tenant_id = ${tenantId} order by created_at desc, address`;
+}

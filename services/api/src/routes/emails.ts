@@ -1,8 +1,9 @@
 /**
- * Summary and alert emails with their sending status: GET /v1/emails.
+ * Summary and alert emails with their sending status: GET /v1/emails; the addresses that
+ * unsubscribed (one click, routes/unsubscribe.ts): GET /v1/emails/opt-outs.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { listEmails } from '@mailaudit/store';
+import { listEmails, listOptOuts } from '@mailaudit/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
@@ -78,6 +79,42 @@ export function emailRoutes(ctx: ApiContext): FastifyPluginAsync {
           nextCursor,
         };
       },
+    );
+
+    app.get(
+      '/emails/opt-outs',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: "The addresses that unsubscribed from the tenant's summaries and alerts",
+          description:
+            "Each unsubscribed with the one-click link of an email (List-Unsubscribe, RFC 8058) and gets none of the tenant's emails, for any domain, until it subscribes again from the same link; the domains' recipient lists are unchanged. Newest first.",
+          tags: ['emails'],
+          response: {
+            200: ok(
+              Type.Object(
+                {
+                  optOuts: Type.Array(
+                    Type.Object(
+                      { address: Type.String(), createdAt: Type.String({ format: 'date-time' }) },
+                      { title: 'OptOut' },
+                    ),
+                  ),
+                },
+                { title: 'OptOutList' },
+              ),
+              'Every unsubscribed address',
+            ),
+            ...errorsOf(...KEYED),
+          },
+        },
+      },
+      async (req) => ({
+        optOuts: (await listOptOuts(ctx.sql, req.tenantId)).map((o) => ({
+          address: o.address,
+          createdAt: o.createdAt.toISOString(),
+        })),
+      }),
     );
   };
 }

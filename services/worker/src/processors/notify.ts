@@ -55,7 +55,8 @@ export async function sendEmail(ctx: WorkerContext, job: Job, emailId: string): 
       text: email.textBody,
       html: email.htmlBody,
       headers: {
-        'X-Mailaudit-Email': email.id,
+        // Our id of the email (for support); neutral, like everything a tenant's customers may see.
+        'X-Email-Id': email.id,
         // RFC 8058: one click, a POST of List-Unsubscribe=One-Click to the HTTPS URL (RFC 2369 for the header).
         ...(email.listUnsubscribe
           ? { 'List-Unsubscribe': `<${email.listUnsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
