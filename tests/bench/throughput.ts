@@ -11,11 +11,14 @@
  *      dnsperf's in the same state.
  *   Every DNS-only pass also gives the CPU per domain of the engine, of the lab's Unbound and of
  *   its Knot, and what the machine's cores allow at that cost (cores x 1 s / the sum).
- *   5. probes on, the bulk domains (a hoster's mix: most domains on four mail hosts);
+ *   5. probes on, the bulk domains (a hoster's mix: most domains on four mail hosts), on one pool
+ *      of threads (each thread its own probe cache), then on two pools sharing probe results and
+ *      the per-address limit through Redis, as two worker processes do;
  *   6. a night end to end: `mailaudit serve` and one, then two `mailaudit worker` processes on
  *      Postgres and Redis, the domains registered through the API, the night started through it,
  *      until its last audit is stored.
- *   npm run bench [-- --domains 2000 --big 10000 --nightly 10000 --concurrency 256 --threads T --skip-nightly]
+ *   npm run bench [-- --domains 2000 --big 10000 --nightly 10000 --concurrency 256 --threads T --skip-nightly
+ *                    --only-nightly --only-probes]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +38,7 @@ import {
   TrustStore,
 } from '@mailaudit/engine';
 import { bulkDomainName, DOMAIN_BLOCKLIST, ensureLab, IP_BLOCKLIST, RESOLVER_CACHE_MAX_TTL } from '@mailaudit/lab';
+import { PROBE_SHARE_MODULE } from '@mailaudit/queue';
 import { createApiKey, createSql, createTenant, migrate } from '@mailaudit/store';
 import { Redis } from 'ioredis';
 
@@ -52,13 +56,19 @@ const WORKER_CONCURRENCY = arg('worker-concurrency', 64);
 const SKIP_NIGHTLY = process.argv.includes('--skip-nightly');
 /** Only the night (and the full audit of good.test): to look at the service path alone. */
 const ONLY_NIGHTLY = process.argv.includes('--only-nightly');
+/** Only the probes (the full audit of good.test and the probe passes, per process and shared through Redis). */
+const ONLY_PROBES = process.argv.includes('--only-probes');
+/** The DNS-only passes (2 to 4). */
+const DNS_PASSES = !ONLY_NIGHTLY && !ONLY_PROBES;
 /** `--cpu-prof DIR`: the night's API and worker processes write V8 CPU profiles there. */
 const CPU_PROF = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-const lab = await ensureLab({ bulk: Math.max(DOMAINS, BIG, SKIP_NIGHTLY ? 0 : NIGHTLY) });
+const lab = await ensureLab({
+  bulk: ONLY_PROBES ? DOMAINS : Math.max(DOMAINS, BIG, SKIP_NIGHTLY ? 0 : NIGHTLY),
+});
 const names = (n: number) => Array.from({ length: n }, (_, i) => bulkDomainName(i + 1));
 const dnsOnly: AuditOptions = {
   probes: false,
@@ -194,7 +204,7 @@ async function drive(list: string[], concurrency: number, audit: (name: string) 
 // 2. The main thread alone, recording what goes on the wire (below the shared cache).
 const mixFile = join(tmpdir(), `mailaudit-bench-mix-${process.pid}.txt`);
 let queriesPerDomain = 0;
-if (!ONLY_NIGHTLY) {
+if (DNS_PASSES) {
   const resolver = new Resolver({ servers: [lab.resolver] });
   const wire: string[] = [];
   const recording: DnsClient = {
@@ -224,7 +234,7 @@ if (!ONLY_NIGHTLY) {
 // its cache cold (one pass, every question recursed and validated, as the engine's passes find it),
 // then warm (three more passes, answered from its cache).
 const dnsperfQps: { cold?: number; warm?: number } = {};
-if (!ONLY_NIGHTLY) {
+if (DNS_PASSES) {
   const [host, port] = lab.resolver.split(':') as [string, string | undefined];
   const perf = (passes: number, label: string): number | undefined => {
     const lab0 = labCpu();
@@ -281,14 +291,64 @@ async function threaded(label: string, count: number, options: AuditOptions, cac
     `${r.rate.toFixed(0)} domains/s, ${qps.toFixed(0)} queries/s${share} ` +
       `(${(s.resolver.queries / count).toFixed(2)} a domain on the wire), ` +
       `CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms, ` +
-      `${s.resolver.timeouts} timeouts, ${failedBefore.n} audits with a failed lookup (should be 0), peak RSS ${mib(peakRss())}${split}`,
+      `${s.resolver.timeouts} timeouts, ${failedBefore.n} audits with a failed lookup (should be 0), peak RSS ${mib(peakRss())}` +
+      `${options.probes ? `; probes run ${s.probes.probed}, reused in a thread ${s.probes.reused}` : ''}${split}`,
   );
 }
-if (!ONLY_NIGHTLY) {
+if (DNS_PASSES) {
   await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly, 'cold');
   await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly, 'warm');
   if (BIG !== DOMAINS) await threaded(`DNS only, ${THREADS} threads, ${BIG} domains`, BIG, dnsOnly, 'cold');
+}
+if (!ONLY_NIGHTLY) {
   await threaded(`probes on, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, withProbes);
+  await probesShared(DOMAINS);
+}
+
+/**
+ * 5b. Probes on, as two worker processes run them: two pools of THREADS / 2 threads (at least one),
+ * probe results and the per-address limit shared through Redis (a key prefix of its own, removed
+ * afterwards); the domains dealt to both in turn, four by four.
+ */
+async function probesShared(count: number): Promise<void> {
+  await resolverHealthy();
+  const prefix = `bench:probes:${randomBytes(4).toString('hex')}`;
+  const perPool = Math.max(1, Math.floor(THREADS / 2));
+  const pools = [0, 1].map(
+    () =>
+      new AuditPool({
+        servers: [lab.resolver],
+        threads: perPool,
+        caFile: lab.caFile,
+        share: { module: PROBE_SHARE_MODULE, options: { url: REDIS_URL, prefix } },
+      }),
+  );
+  try {
+    await Promise.all(pools.map((p) => p.stats()));
+    let failed = 0;
+    let turn = 0;
+    const r = await drive(names(count), CONCURRENCY, async (n) => {
+      // Four at a time to each: both pools see every mail host (domain i is on host i % 4).
+      const pool = pools[Math.floor(turn++ / 4) % 2] as AuditPool;
+      const report = (await pool.audit(n, withProbes)) as Report;
+      if ((report.evidence.dns as { failed?: number } | undefined)?.failed) failed++;
+    });
+    const stats = await Promise.all(pools.map((p) => p.stats()));
+    const probes = (k: 'probed' | 'shared' | 'reused') => stats.reduce((n, s) => n + s.probes[k], 0);
+    line(
+      `probes on, 2 pools x ${perPool} thread${perPool > 1 ? 's' : ''} sharing through Redis, ${count} domains`,
+      `${r.rate.toFixed(0)} domains/s, CPU ${r.cpuMsPerDomain.toFixed(2)} ms a domain (this process), ` +
+        `p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms; probes run ${probes('probed')}, ` +
+        `read from Redis ${probes('shared')}, reused in a thread ${probes('reused')}; ` +
+        `${failed} audits with a failed lookup (should be 0)`,
+    );
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
 }
 
 // 6. A night, end to end.
@@ -436,7 +496,7 @@ async function night(workers: number): Promise<void> {
   }
 }
 
-if (!SKIP_NIGHTLY) {
+if (!SKIP_NIGHTLY && !ONLY_PROBES) {
   await night(1);
   await night(2);
 }
