@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ensureLab, type LabInfo } from '@mailaudit/lab';
+import { analyzeMessage, Resolver } from '@mailaudit/engine';
+import { ensureLab, GOOD_MX, LAB_NET, type LabInfo } from '@mailaudit/lab';
 import { reportLinkToken } from '@mailaudit/render';
-import { getReportByAudit } from '@mailaudit/store';
+import { getReportByAudit, saveMessageTest } from '@mailaudit/store';
 import { createTestService, eventually, type TestService } from '../service/setup.js';
 import { axeViolations, type Harness, launch, open, screenshot, type Visit, WIDTHS } from './browser.js';
 
@@ -46,6 +47,44 @@ async function audit(tenantId: string, key: string, domain: string): Promise<str
   const id = res.json().id as string;
   const row = await eventually(`report of ${domain}`, () => getReportByAudit(svc.sql, tenantId, id), 60_000);
   return row.id;
+}
+
+/**
+ * A test message of `domain` as mailaudit inbound stores one: unsigned, from the domain's mail
+ * host's address, analysed by the engine against the lab's DNS.
+ */
+async function sendTestMessage(tenantId: string, domain: string) {
+  const resolver = new Resolver({ servers: [lab.resolver] });
+  try {
+    const ip = `${LAB_NET}.1.1`;
+    const message = Buffer.from(
+      `From: Ayşe <ayse@${domain}>\r\nTo: t@inbound.test\r\nSubject: test\r\nDate: ${new Date().toUTCString()}\r\nMessage-ID: <1@${domain}>\r\n\r\nMerhaba\r\n`,
+    );
+    const report = await analyzeMessage(
+      { message, ip, helo: GOOD_MX, mailFrom: `ayse@${domain}`, tls: { version: 'TLSv1.3' }, domain },
+      { allowPrivateTargets: true, ipBlocklists: lab.ipBlocklists },
+      { dns: resolver, now: () => new Date() },
+    );
+    await saveMessageTest(svc.sql, {
+      tenantId,
+      domain,
+      testAddressId: null,
+      receivedAt: new Date(),
+      clientIp: ip,
+      helo: GOOD_MX,
+      mailFrom: `ayse@${domain}`,
+      headerFrom: report.headers.from[0] ?? null,
+      tlsVersion: 'TLSv1.3',
+      spf: report.spf.result,
+      dkim: report.dkim.length ? (report.dkim[0]?.result ?? 'none') : 'none',
+      dmarc: report.dmarc.result,
+      arc: report.arc.result,
+      selectorsAdded: [],
+      result: report,
+    });
+  } finally {
+    resolver.close();
+  }
 }
 
 before(async () => {
@@ -85,6 +124,7 @@ before(async () => {
     const id = await audit(tenant.id, key, d);
     links.set(d, `/r/${id}?t=${reportLinkToken(SECRET, id)}`);
   }
+  await sendTestMessage(tenant.id, 'dmarc-none.test');
   await svc.app.listen({ port: 0, host: '127.0.0.1' });
   const addr = svc.app.server.address() as { port: number };
   base = `http://127.0.0.1:${addr.port}`;
@@ -214,6 +254,33 @@ describe('report pages in Chromium', () => {
       assert.match((await v.page.locator('.audited time').textContent()) ?? '', /GMT\+3/);
     } finally {
       await v.context.close();
+    }
+  });
+
+  it('shows the latest test message of the domain: its results and what to fix', async () => {
+    const v = await open(h, `${base}${links.get('dmarc-none.test')}&lang=tr`, { width: 375 });
+    try {
+      const section = v.page.locator('section.message-tests');
+      const text = (await section.textContent()) ?? '';
+      assert.match(text, /Test iletileri/);
+      assert.match(text, /1 test iletisinden en yenisinin/);
+      assert.match(text, /ayse@dmarc-none\.test/);
+      assert.match(text, /SPF\s*başarılı/);
+      assert.match(text, /DKIM\s*yok/);
+      assert.match(text, /TLS 1\.3/);
+      assert.match((await section.locator('time[data-local]').textContent()) ?? '', /GMT\+3/);
+      assert.ok((await section.locator('li.finding', { hasText: 'message.dkim.missing' }).count()) === 1, text);
+      await assertClean(v, 'message tests tr 375');
+      assert.equal(await v.page.locator('section.message-tests').count(), 1, 'one section of test messages');
+    } finally {
+      await v.context.close();
+    }
+    // A domain without test messages has no such section.
+    const other = await open(h, `${base}${links.get('good.test')}&lang=en`, { width: 1280 });
+    try {
+      assert.equal(await other.page.locator('section.message-tests').count(), 0);
+    } finally {
+      await other.context.close();
     }
   });
 

@@ -40,7 +40,15 @@ export {
   renderUnsubscribePage,
   textOn,
 } from './pages.js';
-export { currentRecords, type HistoryPoint, mergePorts, type ReportView, reportView } from './report-view.js';
+export {
+  currentRecords,
+  type HistoryPoint,
+  type MessageTests,
+  mergePorts,
+  messageTestView,
+  type ReportView,
+  reportView,
+} from './report-view.js';
 export {
   kindOf,
   type Summary,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Report } from '@mailaudit/engine';
 import nunjucks from 'nunjucks';
 import { type OverviewItem, type OverviewState, overviewView } from './overview-view.js';
-import { type HistoryPoint, reportView } from './report-view.js';
+import { type HistoryPoint, type MessageTests, reportView } from './report-view.js';
 import { type Locale, t } from './texts.js';
 
 const root = new URL('../', import.meta.url);
@@ -86,6 +86,8 @@ function common(opts: PageOptions) {
 export interface ReportPageOptions extends PageOptions {
   timeZone: string;
   history?: HistoryPoint[];
+  /** The domain's test messages up to the next report. */
+  messageTests?: MessageTests;
   /** Links to the same page in each language (`?lang=`). */
   languageLinks?: { locale: Locale; href: string }[];
 }

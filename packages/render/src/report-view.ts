@@ -388,10 +388,67 @@ export function historyChart(history: HistoryPoint[], locale: Locale, timeZone: 
   };
 }
 
+/** The domain's test messages (issue 15) a report's page shows: how many, and the newest. */
+export interface MessageTests {
+  count: number;
+  latest: {
+    /** ISO 8601. */
+    receivedAt: string;
+    from: string | null;
+    clientIp: string;
+    tlsVersion: string | null;
+    /** RFC 8601 result keywords. */
+    spf: string;
+    dkim: string;
+    dmarc: string;
+    arc: string;
+    selectorsAdded: string[];
+    findings: Finding[];
+  } | null;
+}
+
+/** An address with its domain in Unicode. */
+function displayAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : `${address.slice(0, at)}@${displayDomain(address.slice(at + 1))}`;
+}
+
+/** The newest test message: its results in the reader's words, its findings with the catalogue's texts. */
+export function messageTestView(tests: MessageTests | undefined, locale: Locale, timeZone: string) {
+  const m = tests?.latest;
+  if (!tests || !m) return null;
+  const result = (value: string) => {
+    const key = `ui.authResult.${value}`;
+    const text = t(locale, key);
+    return text === key ? value : text;
+  };
+  const findings = [...m.findings]
+    .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
+    .map((f) => ({ code: f.code, severity: f.severity, ...findingText(locale, f, timeZone) }));
+  return {
+    intro: t(locale, 'ui.messageTests.intro', { count: tests.count }),
+    received: { iso: m.receivedAt, text: formatDate(locale, m.receivedAt, timeZone) },
+    from: m.from ? displayAddress(m.from) : null,
+    sender: m.clientIp,
+    tls: m.tlsVersion ? m.tlsVersion.replace(/^TLSv/, 'TLS ') : t(locale, 'ui.messageTests.noTls'),
+    results: (
+      [
+        ['SPF', m.spf],
+        ['DKIM', m.dkim],
+        ['DMARC', m.dmarc],
+        ['ARC', m.arc],
+      ] as const
+    ).map(([label, value]) => ({ label, value, text: result(value) })),
+    selectorsAdded: m.selectorsAdded,
+    findings,
+  };
+}
+
 export interface ReportViewOptions {
   locale: Locale;
   timeZone: string;
   history?: HistoryPoint[];
+  messageTests?: MessageTests;
 }
 
 export function reportView(report: Report, opts: ReportViewOptions) {
@@ -409,6 +466,7 @@ export function reportView(report: Report, opts: ReportViewOptions) {
     groups: findingGroups(report, locale, timeZone),
     evidence: evidenceSections(report, locale, timeZone),
     chart: historyChart(opts.history ?? [], locale, timeZone),
+    messageTest: messageTestView(opts.messageTests, locale, timeZone),
   };
 }
 

@@ -161,3 +161,30 @@ export async function messageTestsAsOf(
     order by received_at desc, id desc limit 1`;
   return { count: count?.n ?? 0, latest: latest ?? null };
 }
+
+/**
+ * The message tests a report's page shows: those received before the domain's next report (all
+ * of them up to now for its latest), how many, and the newest with its analysis.
+ */
+export async function messageTestsForReport(
+  sql: Tx,
+  tenantId: string,
+  reportId: string,
+): Promise<{ count: number; latest: MessageTestRow | null }> {
+  // Times compared in Postgres (microseconds), not through a JavaScript Date (milliseconds).
+  const [report] = await sql<{ domain: string }[]>`
+    select domain from reports where id = ${reportId} and tenant_id = ${tenantId}`;
+  if (!report) return { count: 0, latest: null };
+  const { domain } = report;
+  const until = sql`coalesce((select min(n.created_at) from reports n, reports r
+    where r.id = ${reportId} and n.tenant_id = ${tenantId} and n.domain = ${domain} and n.created_at > r.created_at),
+    'infinity'::timestamptz)`;
+  const [count] = await sql<{ n: number }[]>`
+    select count(*)::int as n from message_tests
+    where tenant_id = ${tenantId} and domain = ${domain} and received_at < ${until}`;
+  const [latest] = await sql<MessageTestRow[]>`
+    select ${testColumns(sql)}, result from message_tests
+    where tenant_id = ${tenantId} and domain = ${domain} and received_at < ${until}
+    order by received_at desc, id desc limit 1`;
+  return { count: count?.n ?? 0, latest: latest ?? null };
+}

@@ -4,6 +4,7 @@
  * authorizes this one report. A broken link answers a page too (404), never JSON.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Finding } from '@mailaudit/engine';
 import {
   type Brand,
   LOCALES,
@@ -13,7 +14,7 @@ import {
   renderReportPage,
   verifyReportLink,
 } from '@mailaudit/render';
-import { getBranding, getReportById, getSettings, scoreHistory } from '@mailaudit/store';
+import { getBranding, getReportById, getSettings, messageTestsForReport, scoreHistory } from '@mailaudit/store';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { ApiContext } from '../context.js';
@@ -78,6 +79,8 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
         const locale = readerLocale(req, lang, settings?.locale);
         const brand: Brand = pageBrand(row.tenantId, tenant);
         const history = await scoreHistory(ctx.sql, row.id, HISTORY_POINTS);
+        const tests = await messageTestsForReport(ctx.sql, row.tenantId, row.id);
+        const latest = tests.latest;
         return reply
           .header('cache-control', 'private, max-age=300')
           .header('content-language', locale)
@@ -88,6 +91,21 @@ export function reportPageRoutes(ctx: ApiContext): FastifyPluginAsync {
               nonce: reply.cspNonce,
               timeZone: settings?.timezone ?? 'UTC',
               history,
+              messageTests: {
+                count: tests.count,
+                latest: latest && {
+                  receivedAt: latest.receivedAt.toISOString(),
+                  from: latest.headerFrom,
+                  clientIp: latest.clientIp,
+                  tlsVersion: latest.tlsVersion,
+                  spf: latest.spf,
+                  dkim: latest.dkim,
+                  dmarc: latest.dmarc,
+                  arc: latest.arc,
+                  selectorsAdded: latest.selectorsAdded,
+                  findings: Array.isArray(latest.result.findings) ? (latest.result.findings as Finding[]) : [],
+                },
+              },
               languageLinks: languageLinks(`/r/${id}`, { t: t as string }),
             }),
           );
