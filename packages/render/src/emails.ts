@@ -37,6 +37,13 @@ textEnv.addFilter('pad', (v: unknown, n: number) => String(v ?? '').padEnd(n));
 textEnv.addFilter('padStart', (v: unknown, n: number) => String(v ?? '').padStart(n));
 
 const HEX = /^#[0-9a-f]{6}$/i;
+
+/**
+ * Rows of the "all your domains" table, the rest being on the overview page it links to: Gmail
+ * clips an HTML part past about 100 KB (and the footer with the manage link goes with it), and a
+ * row costs about 700 bytes with its inline styles.
+ */
+export const ALL_DOMAINS_SHOWN = 100;
 const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, notice: 2, info: 3 };
 
 function gradeClass(g: string | null): string {
@@ -207,13 +214,17 @@ export function renderSummary(
   const nothing =
     s.worse.length + s.better.length + s.changed.length + s.first.length === 0 && s.unchecked.length < s.all.length;
   const subject = subjectOf(c.locale, c.brand.name, s);
+  // The table of every domain stops at ALL_DOMAINS_SHOWN when the overview page lists the rest.
+  const shown = c.overviewUrl ? s.all.slice(0, ALL_DOMAINS_SHOWN) : s.all;
+  const more = s.all.length - shown.length;
   const ctx = {
     ...c,
     subject,
     nightText: nightText(c.locale, night),
     sections,
     nothingChanged: nothing,
-    all: view(s.all),
+    all: view(shown),
+    more: more > 0 ? t(c.locale, 'ui.email.more', { count: more }) : null,
   };
   return {
     subject,

@@ -155,6 +155,29 @@ describe('summary email', () => {
   });
 });
 
+/** Rows of the "all your domains" table, its head row included. */
+const tableRows = (html: string) => {
+  const table = html.slice(html.indexOf('<table class="domains"'));
+  return (table.slice(0, table.indexOf('</table>')).match(/<tr>/g) ?? []).length;
+};
+
+describe('summary email of many domains', () => {
+  it('lists the first 100 in its table and sends the reader to the overview for the rest', () => {
+    const many = Array.from({ length: 130 }, (_, i) => domain(`d${String(i).padStart(3, '0')}.test`, same));
+    const s = renderSummary('Acme', '2026-12-02', [domain('z.test', worse, 'D', 60), ...many], BRAND);
+    assert.ok(s.html.length < 102_000, `${s.html.length} bytes: Gmail clips beyond about 102 KB`);
+    assert.equal(tableRows(s.html), 100 + 1, 'a head row and 100 domains');
+    assert.ok(s.html.indexOf('z.test') < s.html.indexOf('d000.test'), 'the regression still first');
+    assert.match(s.text, /…and 31 more domains: see them all on the overview page below\./);
+    assert.ok(s.html.includes('href="https://panel.example/u/abc.def"'), 'the footer is not cut');
+    const tr = renderSummary('Acme', '2026-12-02', many, { ...BRAND, locale: 'tr' });
+    assert.match(tr.text, /…ve 30 alan adı daha/);
+    // Without an overview link nothing is left out.
+    const all = renderSummary('Acme', '2026-12-02', many);
+    assert.equal(tableRows(all.html), 131);
+  });
+});
+
 describe('email.css', () => {
   it('accepts one-class rules and @media blocks, and refuses what cannot be inlined', () => {
     const css = parseEmailCss(
