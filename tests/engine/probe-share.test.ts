@@ -357,3 +357,35 @@ describe('what could not be checked', () => {
     assert.deepEqual([second.result.state, runs], ['open', 2]);
   });
 });
+
+describe('the connection to Redis', () => {
+  const fresh = (url: string) => {
+    // As the audit threads connect (createProbeShare): no offline queue, commands fail at once.
+    const r = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 500 });
+    r.on('error', () => {});
+    connections.push(r);
+    return r;
+  };
+
+  it('just made: the first probe waits for it and is shared', async () => {
+    const prefix = `${PREFIX}:fresh`;
+    const share = new RedisProbeShare(fresh(REDIS_URL), { prefix });
+    const got = await share.get('k', async () => ({ stored: stored('open'), ttlMs: 60_000 }), 1000);
+    assert.equal(got?.ran, true);
+    assert.deepEqual(await redis().keys(`${prefix}:*`), [`${prefix}:probe:r:k`]);
+  });
+
+  it('unreachable: probes run unshared, under the process’s own limit, and audits go on', async () => {
+    // A port of this machine where nothing listens (taken, then closed).
+    const srv = createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const r = fresh(`redis://127.0.0.1:${port}`);
+    const t0 = Date.now();
+    const got = await new RedisProbeShare(r).get('k', async () => ({ stored: stored('open'), ttlMs: 60_000 }), 1000);
+    assert.equal(got?.ran, true);
+    assert.equal(await new RedisConnectionLimiter(r).run('192.0.2.1', async () => 'ran'), 'ran');
+    assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
+  });
+});

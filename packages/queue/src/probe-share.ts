@@ -109,6 +109,34 @@ function scripts(redis: Redis): Scripts {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const firstReady = new WeakMap<Redis, Promise<void>>();
+/**
+ * Resolves once the connection has been ready, or after `ms`: a connection made without an offline
+ * queue fails every command until it is ready, which would make the first probes of a process that
+ * just started (an audit thread, a worker at the start of a night) run unshared. Only the first
+ * connection is waited for; later, while Redis is away, commands fail at once and probes run unshared.
+ */
+function connected(redis: Redis, ms = 2000): Promise<void> {
+  let p = firstReady.get(redis);
+  if (!p) {
+    p =
+      redis.status === 'ready'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              redis.off('ready', done);
+              resolve();
+            };
+            const timer = setTimeout(done, ms);
+            timer.unref();
+            redis.once('ready', done);
+          });
+    firstReady.set(redis, p);
+  }
+  return p;
+}
 /** Polling while another caller holds what we wait for: quick at first, then every 100 ms. */
 const nextDelay = (ms: number) => Math.min(ms * 2, 100);
 
@@ -118,7 +146,10 @@ export class RedisProbeShare {
   private readonly prefix: string;
   private readonly lockMs: number;
 
-  constructor(redis: Redis, opts: RedisProbeShareOptions = {}) {
+  constructor(
+    private readonly redis: Redis,
+    opts: RedisProbeShareOptions = {},
+  ) {
     this.s = scripts(redis);
     this.prefix = `${opts.prefix ?? 'mailaudit'}:probe:r:`;
     this.lockMs = opts.lockMs ?? 15_000;
@@ -130,6 +161,7 @@ export class RedisProbeShare {
     const token = randomBytes(9).toString('base64url');
     const until = Date.now() + waitMs;
     let delay = 5;
+    await connected(this.redis);
     for (;;) {
       let got: [number, string?, number?];
       try {
@@ -214,6 +246,7 @@ export class RedisConnectionLimiter {
     const slots = this.prefix + address;
     const member = `${this.holder}:${this.next++}`;
     let delay = 5;
+    await connected(this.redis);
     for (;;) {
       let took: number;
       try {
