@@ -84,7 +84,7 @@ describe('test messages on the report page', () => {
     await addMessage(t.id, 'two@tests.example', 'pass');
 
     const p1 = await page(first);
-    assert.match(p1, /latest of the 1 test message sent/);
+    assert.match(p1, /What the test message sent to your test address showed/);
     assert.match(p1, /one@tests\.example/);
     assert.ok(!p1.includes('two@tests.example'), 'a message after the next report belongs to that one');
     assert.ok(!p1.includes('stranger@'));

@@ -166,7 +166,9 @@ export function categoryViews(report: Report, locale: Locale) {
 
 /** One line: the grade and score, and what holds them down. */
 export function gradeLine(report: Report, locale: Locale): string {
-  const n = (s: Severity) => report.findings.filter((f) => f.severity === s).length;
+  // Counted as the page lists them: a problem shared by several ports of one host is one.
+  const merged = mergePorts(report.findings);
+  const n = (s: Severity) => merged.filter((m) => m.finding.severity === s).length;
   return t(locale, n('critical') ? 'ui.report.gradeLine.capped' : 'ui.report.gradeLine', {
     grade: report.grade,
     score: report.score,
