@@ -70,6 +70,9 @@ describe('metrics and logs of a worker process', () => {
     assert.match(text, /^mailaudit_audit_duration_seconds_count 1$/m);
     assert.match(text, /^mailaudit_dns_queries_total [1-9]\d*$/m);
     assert.match(text, /^mailaudit_probes_total\{outcome="open"\} [1-9]\d*$/m);
+    // The worker probed good.test's mail host itself: nobody else had stored its results in Redis.
+    assert.match(text, /^mailaudit_probe_results_total\{source="probed"\} [1-9]\d*$/m);
+    assert.match(text, /^mailaudit_probe_results_total\{source="redis"\} 0$/m);
     assert.equal((await fetch(url.replace('/metrics', '/other'))).status, 404);
 
     // The API's process runs no worker: its registry has the cluster gauges, which count the stored audit.

@@ -5,6 +5,8 @@ export {
   auditMetrics,
   type ClusterSources,
   DURATION_BUCKETS,
+  type ProbeSourceCounts,
   Registry,
   registerClusterGauges,
+  registerProbeSources,
 } from './metrics.js';

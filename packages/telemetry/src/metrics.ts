@@ -123,3 +123,46 @@ export function registerClusterGauges(registry: Registry, sources: ClusterSource
   gauge('mailaudit_audits', 'Audits stored, by status', 'status', sources.auditCounts);
   gauge('mailaudit_queue_depth', 'Jobs in the audits queue, by state', 'state', sources.queueDepth);
 }
+
+/** Where probe results came from, as a process's probe caches count them. */
+export interface ProbeSourceCounts {
+  /** Probed by this process. */
+  probed: number;
+  /** Read from another process's probe through the shared store (Redis). */
+  shared: number;
+  /** Reused from this process's own cache. */
+  reused: number;
+}
+
+const probeSourcesOf = new WeakMap<Registry, Set<() => Promise<ProbeSourceCounts>>>();
+
+/**
+ * `mailaudit_probe_results_total{source}`: the probe results a worker's audits used, by where they
+ * came from (`probed`, `redis`, `reused`), read from `read` at each scrape (audit threads keep the
+ * counts); several workers of one process add up. A source that fails is left out of that scrape.
+ */
+export function registerProbeSources(registry: Registry, read: () => Promise<ProbeSourceCounts>): void {
+  let sources = probeSourcesOf.get(registry);
+  if (!sources) {
+    const all = new Set<() => Promise<ProbeSourceCounts>>();
+    sources = all;
+    probeSourcesOf.set(registry, all);
+    new Counter({
+      name: 'mailaudit_probe_results_total',
+      help: 'Probe results used by audits, by source: probed here, read from another worker through Redis, reused in this process',
+      labelNames: ['source'],
+      registers: [registry],
+      async collect() {
+        const counts = await Promise.all([...all].map((r) => r().catch(() => undefined)));
+        this.reset();
+        for (const c of counts) {
+          if (!c) continue;
+          this.inc({ source: 'probed' }, c.probed);
+          this.inc({ source: 'redis' }, c.shared);
+          this.inc({ source: 'reused' }, c.reused);
+        }
+      },
+    });
+  }
+  sources.add(read);
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { auditMetrics, Registry, registerClusterGauges } from '../src/index.js';
+import { auditMetrics, Registry, registerClusterGauges, registerProbeSources } from '../src/index.js';
 
 describe('metrics', () => {
   it('records audits under the series names dashboards rely on', async () => {
@@ -24,6 +24,25 @@ describe('metrics', () => {
     ])
       assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
     assert.doesNotMatch(text, /outcome="timeout"/, 'no zero samples for outcomes never seen');
+  });
+
+  it('adds up the probe sources of a registry at each scrape, and leaves out one that fails', async () => {
+    const registry = new Registry();
+    let probed = 2;
+    registerProbeSources(registry, async () => ({ probed, shared: 5, reused: 40 }));
+    registerProbeSources(registry, async () => ({ probed: 1, shared: 0, reused: 3 }));
+    registerProbeSources(registry, async () => {
+      throw new Error('pool closed');
+    });
+    const lines = async () => (await registry.metrics()).split('\n');
+    for (const line of [
+      'mailaudit_probe_results_total{source="probed"} 3',
+      'mailaudit_probe_results_total{source="redis"} 5',
+      'mailaudit_probe_results_total{source="reused"} 43',
+    ])
+      assert.ok((await lines()).includes(line), line);
+    probed = 10;
+    assert.ok((await lines()).includes('mailaudit_probe_results_total{source="probed"} 11'));
   });
 
   it('shows both outcomes from the start, as zero', async () => {

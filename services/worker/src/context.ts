@@ -33,7 +33,14 @@ import {
   taskQueue,
 } from '@mailaudit/queue';
 import { createSql, type Sql } from '@mailaudit/store';
-import { type AuditMetrics, auditMetrics, createLogger, type Logger, Registry } from '@mailaudit/telemetry';
+import {
+  type AuditMetrics,
+  auditMetrics,
+  createLogger,
+  type Logger,
+  Registry,
+  registerProbeSources,
+} from '@mailaudit/telemetry';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ReportBatcher } from './processors/store-reports.js';
@@ -130,13 +137,22 @@ export function createWorkerContext(
   const tasks = taskQueue(redis, config.redisPrefix);
   const audits = auditQueue(redis, config.redisPrefix);
   const metrics = overrides.metrics ?? new Registry();
+  // Where the probe results came from; the threads are asked only once they run (a scrape does not start them).
+  const probeCache = auditDeps.probeCache ?? undefined;
+  let pooled = false;
+  registerProbeSources(metrics, async () =>
+    pool && pooled ? (await pool.stats()).probes : (probeCache?.stats ?? { probed: 0, shared: 0, reused: 0 }),
+  );
   const ctx: WorkerContext = {
     config,
     sql,
     redis,
     auditDeps,
     audit: pool
-      ? (domain, options) => pool.audit(domain, options)
+      ? (domain, options) => {
+          pooled = true;
+          return pool.audit(domain, options);
+        }
       : (domain, options) => auditDomain(domain, options, auditDeps),
     now,
     dns: resolver,
