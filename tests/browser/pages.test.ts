@@ -254,6 +254,10 @@ describe('report pages in Chromium', () => {
       const expiries = await v.page.locator('#evidence-certificates time[data-local]').allTextContents();
       assert.ok(expiries.length >= 2, 'each certificate expiry is a time');
       for (const e of expiries) assert.match(e, /GMT\+3/, `${e}: in the reader's time zone`);
+      // The finding's sentence names the day of the expiry as the table does, in the same zone.
+      const said =
+        (await v.page.locator('li.finding', { hasText: 'tls.cert.expired' }).locator('time').textContent()) ?? '';
+      assert.ok(said && expiries.some((e) => e.startsWith(said)), `${said} vs ${expiries.join(' | ')}`);
       assert.match((await v.page.locator('.audited time').textContent()) ?? '', /GMT\+3/);
     } finally {
       await v.context.close();

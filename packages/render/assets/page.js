@@ -66,6 +66,17 @@
     }
   }
 
+  // Dates inside sentences (a certificate's expiry), worded as the catalogue words them.
+  for (const time of document.querySelectorAll('time[data-local-date][datetime]')) {
+    const d = new Date(time.getAttribute('datetime'));
+    if (Number.isNaN(d.getTime())) continue;
+    try {
+      time.textContent = new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'long', day: 'numeric' }).format(d);
+    } catch {
+      // keep the server's text
+    }
+  }
+
   // Printing shows the evidence: open every section first.
   window.addEventListener('beforeprint', () => {
     for (const section of document.querySelectorAll('details')) section.open = true;

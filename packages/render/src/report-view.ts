@@ -19,6 +19,8 @@ export interface FindingView {
   severity: Severity;
   title: string;
   message: string;
+  /** `message` in parts, its dates marked as times, for the page's script to show in the reader's zone. */
+  messageParts: MessagePart[];
   why: string;
   fix: string;
   /** The record name, host or host:port; for a problem shared by several ports, the host. */
@@ -49,6 +51,47 @@ export interface Table {
 }
 
 const SEVERITIES: Severity[] = ['critical', 'warning', 'notice', 'info'];
+
+/** Part of a message: text, or a date (its ISO 8601 time in `time`) as the message words it. */
+export interface MessagePart {
+  text: string;
+  time?: string;
+}
+
+/** The catalogue's `date, long` style (the one its messages use), as IntlMessageFormat has it. */
+const LONG_DATE: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'long', day: 'numeric' };
+
+/**
+ * `message` split at the dates it shows of `params` (ISO 8601 values, worded as the catalogue's
+ * `{x, date, long}` in `timeZone`), so that the page can mark them as times; without dates, one part.
+ */
+export function messageParts(
+  message: string,
+  params: Record<string, unknown>,
+  locale: Locale,
+  timeZone: string,
+): MessagePart[] {
+  let parts: MessagePart[] = [{ text: message }];
+  for (const v of Object.values(params)) {
+    if (typeof v !== 'string' || !/^\d{4}-\d\d-\d\dT/.test(v) || Number.isNaN(Date.parse(v))) continue;
+    let worded: string;
+    try {
+      worded = new Intl.DateTimeFormat(locale, { ...LONG_DATE, timeZone }).format(new Date(v));
+    } catch {
+      continue;
+    }
+    parts = parts.flatMap((p) => {
+      const at = p.time === undefined ? p.text.indexOf(worded) : -1;
+      if (at < 0) return [p];
+      return [
+        { text: p.text.slice(0, at) },
+        { text: worded, time: v },
+        { text: p.text.slice(at + worded.length) },
+      ].filter((x) => x.text !== '');
+    });
+  }
+  return parts;
+}
 
 const obj = (v: unknown): Record<string, unknown> =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -131,6 +174,7 @@ export function findingGroups(report: Report, locale: Locale, timeZone = 'UTC') 
           code: f.code,
           severity,
           ...text,
+          messageParts: messageParts(text.message, f.params, locale, timeZone),
           subject:
             displayDomain(subject.split(':')[0] ?? subject) +
             (subject.includes(':') && !ports.length ? `:${subject.split(':').slice(1).join(':')}` : ''),
@@ -426,7 +470,15 @@ export function messageTestView(tests: MessageTests | undefined, locale: Locale,
   };
   const findings = [...m.findings]
     .sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity])
-    .map((f) => ({ code: f.code, severity: f.severity, ...findingText(locale, f, timeZone) }));
+    .map((f) => {
+      const text = findingText(locale, f, timeZone);
+      return {
+        code: f.code,
+        severity: f.severity,
+        ...text,
+        messageParts: messageParts(text.message, f.params, locale, timeZone),
+      };
+    });
   return {
     intro: t(locale, 'ui.messageTests.intro', { count: tests.count }),
     received: { iso: m.receivedAt, text: formatDate(locale, m.receivedAt, timeZone) },

@@ -91,6 +91,8 @@ describe('report page', () => {
     assert.ok(html.includes('<html lang="tr">'));
     assert.ok(html.includes('3 kritik sorun'));
     assert.ok(html.includes('1 Aralık 2026 06:00'));
+    // A date in a finding's sentence is marked as a time, for the page's script to show in the reader's zone.
+    assert.ok(html.includes('<time datetime="2026-11-02T00:00:00.000Z" data-local-date>2 Kasım 2026</time>'), html);
     assert.ok(html.includes('Teknik ayrıntılar'));
   });
 
