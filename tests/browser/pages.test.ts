@@ -298,6 +298,8 @@ describe('report pages in Chromium', () => {
       assert.equal(await f.locator('.record.current pre').textContent(), 'v=spf1 mx +all');
       assert.equal(await f.locator('.record.suggested pre').textContent(), 'v=spf1 mx -all');
       assert.equal(await v.page.locator('figure.chart svg circle.point').count(), 2, 'two audits in the history');
+      for (const title of await v.page.locator('figure.chart svg circle.point title').allTextContents())
+        assert.match(title, /GMT\+3: \d+ \([A-F+]+\)$/, `${title}: in the reader's time zone`);
     } finally {
       await v.context.close();
     }

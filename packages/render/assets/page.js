@@ -77,6 +77,33 @@
     }
   }
 
+  // The score history: the days under the chart and each point's date, in the reader's zone too.
+  const when = (el, name) => {
+    const d = new Date(el.getAttribute(name));
+    return Number.isNaN(d.getTime()) ? null : d;
+  };
+  try {
+    const day = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric' });
+    const full = new Intl.DateTimeFormat(lang, {
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZoneName: 'short',
+    });
+    for (const text of document.querySelectorAll('text[data-local-day]')) {
+      const d = when(text, 'data-local-day');
+      if (d) text.textContent = day.format(d);
+    }
+    for (const title of document.querySelectorAll('title[data-local-at]')) {
+      const d = when(title, 'data-local-at');
+      if (d) title.textContent = full.format(d) + (title.getAttribute('data-end') || '');
+    }
+  } catch {
+    // keep the server's text
+  }
+
   // Printing shows the evidence: open every section first.
   window.addEventListener('beforeprint', () => {
     for (const section of document.querySelectorAll('details')) section.open = true;

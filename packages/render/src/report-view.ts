@@ -412,7 +412,10 @@ export function historyChart(history: HistoryPoint[], locale: Locale, timeZone: 
     y: Math.round(y(p.score) * 10) / 10,
     score: p.score,
     grade: p.grade,
+    at: p.at,
     label: `${formatDate(locale, p.at, timeZone)}: ${p.score} (${p.grade})`,
+    /** What follows the date in `label`, for the page's script to put after the reader's own. */
+    labelEnd: `: ${p.score} (${p.grade})`,
     day: day.format(new Date(p.at)),
   }));
   const step = Math.max(1, Math.ceil(points.length / 6));
