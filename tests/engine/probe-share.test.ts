@@ -301,11 +301,12 @@ describe('what could not be checked', () => {
     protocol: 'smtp',
     tlsMode: 'starttls',
   };
+  const trust = new TrustStore();
   function env(remaining: number): ProbeEnv {
     return {
       connector: netConnector,
       allowPrivateTargets: false,
-      trust: new TrustStore(),
+      trust,
       now: () => new Date(),
       remaining: () => remaining,
       timeouts: { connect: 5000, read: 10_000, handshake: 10_000 },
@@ -355,6 +356,32 @@ describe('what could not be checked', () => {
       return result('open');
     });
     assert.deepEqual([second.result.state, runs], ['open', 2]);
+  });
+
+  it('cut short, leaves the audits that waited for it one probe of their own, not one each', async () => {
+    const cache = new ProbeCache();
+    let runs = 0;
+    let release = () => {};
+    const first = cache.get(target, env(100), async (e) => {
+      runs++;
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      e.onDeadline?.();
+      return result('timeout');
+    });
+    // Five audits with time join the probe under way, which then turns out to be its audit's alone.
+    const waiting = Array.from({ length: 5 }, () =>
+      cache.get(target, env(60_000), async () => {
+        runs++;
+        return result('open');
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    release();
+    assert.equal((await first).result.state, 'timeout');
+    const states = (await Promise.all(waiting)).map((p) => p.result.state);
+    assert.deepEqual([states, runs], [['open', 'open', 'open', 'open', 'open'], 2]);
   });
 });
 

@@ -147,14 +147,16 @@ export class ProbeCache {
   async get(t: PortTarget, env: ProbeEnv, run: (env: ProbeEnv) => Promise<PortProbe>): Promise<PortProbe> {
     const key = probeKey(t, env);
     const local = `${trustId(env.trust)}|${key}`;
-    const hit = this.entries.get(local);
-    if (hit && env.now().getTime() < hit.expires) {
+    // A probe we waited for that was cut by its own audit's deadline is no answer: join the one
+    // another waiter started since, if any, else run ours (at most a few rounds).
+    for (let round = 0; round < 3; round++) {
+      const hit = this.entries.get(local);
+      if (!hit || env.now().getTime() >= hit.expires) break;
       const p = await hit.probe;
       if (p) {
         this.stats.reused++;
         return p;
       }
-      // The probe we waited for was cut by its own audit's deadline: ours to run now.
     }
     const flight = this.fetch(key, t, env, run);
     const entry: Entry = {
