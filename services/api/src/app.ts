@@ -5,7 +5,7 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '@mailaudit/telemetry';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { ApiContext } from './context.js';
 import { errors, fromFramework } from './errors.js';
 import { strictFormats } from './formats.js';
@@ -65,7 +65,7 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
     loggerInstance: ctx.log,
     bodyLimit: ctx.config.bodyLimit,
     // plugins/access-log.ts logs each request instead, without the secrets of its URL.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // A slow body or a silent connection is not held for long: the whole request (headers and
     // body) within 15 s, a connection silent for 30 s closed, an idle keep-alive one after 5 s.
     requestTimeout: 15_000,

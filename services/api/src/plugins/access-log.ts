@@ -2,7 +2,7 @@
  * The access log, one line per answered request, with the secrets of URLs taken out: a report
  * link's `t` token (GET /r/:id?t=…) authorizes a report by itself, so it must not sit in logs that
  * more people read than the report's owner. Replaces fastify's own request logging
- * (`disableRequestLogging` in app.ts), which writes the URL as it came.
+ * (`disableRequestLogging` of the `logController` in app.ts), which writes the URL as it came.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
