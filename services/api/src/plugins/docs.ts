@@ -14,7 +14,7 @@ import { webhooksSection } from '../webhook-docs.js';
 
 const DESCRIPTION = `Mail-domain audits for hosting control panels.
 
-Authenticate with \`Authorization: Bearer <key>\`; every resource belongs to the key's tenant, and another tenant's answers 404. A key has scopes: \`read\`, \`audit\` (queue audits, test addresses), \`admin\` (domains, settings); each operation names the one it needs.
+Authenticate with \`Authorization: Bearer <key>\`; every resource belongs to the key's tenant, and another tenant's answers 404. A key has scopes: \`read\`, \`audit\` (queue audits, test addresses), \`admin\` (domains, settings); each operation names the one it needs as the role of its \`security\` requirement (\`{"bearer": ["admin"]}\`).
 
 Every error has the shape \`{"error": {"code", "message", "field"?, "allowed"?}}\` (schema Error): \`code\` is stable, \`message\` is for people; a request that fails validation names the field as a JSON pointer (\`/body/domains/3/domain\`) and, for a choice, the values allowed. An unexpected failure answers 500 in the same shape.
 
@@ -42,6 +42,12 @@ const plugin: FastifyPluginAsync<{ ctx: ApiContext }> = async (app, { ctx }) => 
     },
     // OpenAPI 3.1 schemas are JSON Schema 2020-12: `const` stays `const`.
     convertConstToEnum: false,
+    // The scope a route needs (its `config.scope`), as the role of its security requirement: OpenAPI
+    // 3.1 lets any scheme list the roles an operation needs.
+    transform: ({ schema, url, route }) => {
+      const scope = route.config?.scope;
+      return { schema: scope ? { ...schema, security: [{ bearer: [scope] }] } : schema, url };
+    },
     transformObject: (documentObject) => {
       const { openapiObject } = documentObject as { openapiObject: Record<string, unknown> };
       return finishDocument({ ...openapiObject, webhooks: webhooksSection() }) as never;
