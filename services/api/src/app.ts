@@ -93,6 +93,9 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
 
   // Headers too: a client that trickles them is cut off (node's default waits a minute).
   app.server.headersTimeout = 10_000;
+  // Bodies are JSON (the unsubscribe page takes forms, with its own parser): a text/plain body is
+  // refused as 415 like any other type, not read as a string that then fails validation as a 400.
+  app.removeContentTypeParser('text/plain');
   await app.register(errorsPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(accessLogPlugin);
