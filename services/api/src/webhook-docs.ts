@@ -70,7 +70,10 @@ export const WEBHOOK_EVENTS = {
       messageTestId: Type.String({ format: 'uuid' }),
       domain: Type.String(),
       receivedAt: Type.String({ format: 'date-time' }),
-      from: Type.Union([Type.String(), Type.Null()], { description: 'The From header' }),
+      from: Type.Array(Type.String(), {
+        description:
+          'The addresses of the From header: usually one, none when it has none, several when it names several',
+      }),
       spf: AuthResult,
       dkim: Type.Array(Type.Object({ domain: Type.String(), selector: Type.String(), result: AuthResult })),
       dmarc: AuthResult,
