@@ -23,8 +23,11 @@ export const errors = {
   /** One field of the request is wrong: `field` is a JSON pointer such as `/query/grade` or `/body/domains/3/domain`. */
   invalidField: (field: string, message: string, allowed?: readonly (string | number | boolean | null)[]) =>
     new AppError(400, 'validation_failed', `${field}: ${message}`, {}, { field, ...(allowed ? { allowed } : {}) }),
-  invalidDomain: (message: string) => new AppError(400, 'invalid_domain', message),
-  badCursor: () => new AppError(400, 'bad_request', 'cursor: not a cursor this API gave'),
+  /** A name that is not a domain; `field` is where it is (a JSON pointer such as `/path/domain`). */
+  invalidDomain: (field: string, message: string) =>
+    new AppError(400, 'invalid_domain', `${field}: ${message}`, {}, { field }),
+  badCursor: () =>
+    new AppError(400, 'validation_failed', '/query/cursor: not a cursor this API gave', {}, { field: '/query/cursor' }),
   /** Another 4xx of fastify's own (a malformed body, say), with its status. */
   refused: (statusCode: number, message: string) => new AppError(statusCode, 'bad_request', message),
   unauthorized: (message = 'a valid API key is required: Authorization: Bearer <key>') =>
@@ -34,7 +37,8 @@ export const errors = {
   noRoute: (method: string, path: string) => new AppError(404, 'not_found', `no route ${method} ${path}`),
   conflict: (message: string) => new AppError(409, 'conflict', message),
   /** A tenant's logo URL that could not be fetched, or is not an image we take. */
-  logoUnavailable: (why: string) => new AppError(422, 'logo_unavailable', `logoUrl: ${why}`, {}, { field: '/logoUrl' }),
+  logoUnavailable: (why: string) =>
+    new AppError(422, 'logo_unavailable', `/body/logoUrl: ${why}`, {}, { field: '/body/logoUrl' }),
   uriTooLong: (message: string) => new AppError(414, 'uri_too_long', message),
   payloadTooLarge: (message: string) => new AppError(413, 'payload_too_large', message),
   unsupportedMediaType: (message: string) => new AppError(415, 'unsupported_media_type', message),

@@ -95,7 +95,7 @@ export function ok<T extends TSchema>(
 const ERRORS = {
   400: {
     description:
-      'The request is not valid: a field fails its schema (`validation_failed`, with `field` and, for a choice, `allowed`), a name is not a domain (`invalid_domain`), or the body is not JSON (`bad_request`)',
+      'The request is not valid: a field fails its schema (`validation_failed`, with `field` and, for a choice, `allowed`), a name is not a domain (`invalid_domain`, with `field`), or the body is not JSON (`bad_request`)',
     headers: RATE,
   },
   401: { description: 'No API key, or an unknown or revoked one (`unauthorized`)', headers: ['www-authenticate'] },

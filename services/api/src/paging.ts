@@ -57,7 +57,8 @@ export const afterTime = (key: [string, string] | undefined) => (key ? { cursorA
 /** Page size from `limit` (the schema has checked it is digits). @default 50 */
 export function pageSize(limit: string | undefined): number {
   const n = limit === undefined ? 50 : Number(limit);
-  if (!Number.isInteger(n) || n < 1 || n > 500) throw errors.badRequest('limit: a whole number from 1 to 500');
+  if (!Number.isInteger(n) || n < 1 || n > 500)
+    throw errors.invalidField('/query/limit', 'expected a whole number from 1 to 500');
   return n;
 }
 

@@ -90,7 +90,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         const body = req.body;
         const single = 'domain' in body;
         const names = single ? [body.domain] : body.domains;
-        const domains = names.map((d, i) => domainFrom(d, single ? 'domain' : `domains[${i}]`));
+        const domains = names.map((d, i) => domainFrom(d, single ? '/body/domain' : `/body/domains/${i}`));
         const selectors = body.dkimSelectors ?? [];
 
         const idemKey = req.headers['idempotency-key'];
@@ -215,7 +215,7 @@ export function auditRoutes(ctx: ApiContext): FastifyPluginAsync {
         const q = req.query;
         const limit = pageSize(q.limit);
         const filter: Parameters<typeof listAudits>[2] = { limit: limit + 1 };
-        if (q.domain) filter.domain = domainFrom(q.domain);
+        if (q.domain) filter.domain = domainFrom(q.domain, '/query/domain');
         if (q.status) filter.status = q.status;
         if (q.since) filter.since = new Date(q.since);
         if (q.until) filter.until = new Date(q.until);

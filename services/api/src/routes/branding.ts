@@ -164,7 +164,10 @@ export function brandingRoutes(ctx: ApiContext): FastifyPluginAsync {
         const pick = <K extends keyof typeof b & keyof Branding>(k: K): Branding[K] =>
           b[k] === undefined ? current[k] : (b[k] as Branding[K]);
         if (b.logo != null && b.logoUrl != null)
-          throw errors.invalidField('/logoUrl', 'give the logo either uploaded (logo) or by URL (logoUrl), not both');
+          throw errors.invalidField(
+            '/body/logoUrl',
+            'give the logo either uploaded (logo) or by URL (logoUrl), not both',
+          );
         // An upload replaces a fetched logo; a URL is fetched now; removing the URL removes its image.
         let logo: Pick<Branding, 'logo' | 'logoUrl' | 'logoFetchedAt'> = current;
         if (b.logo !== undefined) logo = { logo: b.logo, logoUrl: null, logoFetchedAt: null };

@@ -99,7 +99,9 @@ function recipientLocales(
 function checkRecipientLocales(recipients: string[], given: Record<string, string>, at: string): void {
   for (const address of Object.keys(given)) {
     if (!recipients.includes(address)) {
-      throw errors.badRequest(`${at}/recipientLocales: ${address} is not one of the recipients`);
+      // RFC 6901: "~" and "/" in a key are escaped in a pointer.
+      const key = address.replaceAll('~', '~0').replaceAll('/', '~1');
+      throw errors.invalidField(`${at}/recipientLocales/${key}`, `${address} is not one of the recipients`);
     }
   }
 }
@@ -135,7 +137,9 @@ export function domainRoutes(ctx: ApiContext): FastifyPluginAsync {
           recipients,
           recipientLocales: recipientLocales(recipients, b.recipientLocales, existing?.recipientLocales, '/body'),
           dkimSelectors: b.dkimSelectors ?? existing?.dkimSelectors ?? [],
-          extraHosts: (b.extraHosts ?? existing?.extraHosts ?? []).map((h, i) => domainFrom(h, `extraHosts[${i}]`)),
+          extraHosts: (b.extraHosts ?? existing?.extraHosts ?? []).map((h, i) =>
+            domainFrom(h, `/body/extraHosts/${i}`),
+          ),
         });
         return reply.code(created ? 201 : 200).send(domainView(row));
       },

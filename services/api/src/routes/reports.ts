@@ -231,7 +231,11 @@ export function reportRoutes(ctx: ApiContext): FastifyPluginAsync {
         let from: ReportRow | undefined;
         let to: ReportRow | undefined;
         if (req.query.from || req.query.to) {
-          if (!req.query.from || !req.query.to) throw errors.badRequest('give both from and to, or neither');
+          if (!req.query.from || !req.query.to)
+            throw errors.invalidField(
+              req.query.from ? '/query/to' : '/query/from',
+              'give both from and to, or neither',
+            );
           [from, to] = await Promise.all([
             getReport(ctx.sql, t, domain, req.query.from),
             getReport(ctx.sql, t, domain, req.query.to),

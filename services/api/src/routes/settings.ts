@@ -126,22 +126,25 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
+const WEBHOOK_URL = '/body/webhookUrl';
+
 function checkWebhookUrl(raw: string, allowPrivateTargets: boolean): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw errors.badRequest('webhookUrl: not a URL');
+    throw errors.invalidField(WEBHOOK_URL, 'expected an absolute http(s) URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw errors.badRequest('webhookUrl: only http and https');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw errors.invalidField(WEBHOOK_URL, 'only http and https');
   if (url.username || url.password)
-    throw errors.badRequest('webhookUrl: no credentials in the URL; verify the signature instead');
+    throw errors.invalidField(WEBHOOK_URL, 'no credentials in the URL; verify the signature instead');
   // A literal address is checked now; a name is checked on every delivery, on the address it resolves to.
   const host = url.hostname.replace(/^\[|\]$/g, '');
   try {
     if (/^[\d.]+$|:/.test(host)) guardAddress(host, allowPrivateTargets);
   } catch (err) {
-    throw errors.badRequest(`webhookUrl: ${(err as Error).message}`);
+    throw errors.invalidField(WEBHOOK_URL, (err as Error).message);
   }
   return url.toString();
 }
@@ -185,7 +188,10 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
         if (!current) throw errors.notFound('tenant');
         const b = req.body;
         if (b.timezone !== undefined && !validTimeZone(b.timezone))
-          throw errors.badRequest(`timezone: "${b.timezone}" is not an IANA time zone`);
+          throw errors.invalidField(
+            '/body/timezone',
+            `"${b.timezone}" is not an IANA time zone such as Europe/Istanbul`,
+          );
         const webhookUrl =
           b.webhookUrl === undefined
             ? current.webhookUrl
