@@ -286,7 +286,7 @@ async function exercise(op: string, name: string, c: Call, expect: number): Prom
   const started = Date.now();
   const answer = await send(op, c);
   const ms = Date.now() - started;
-  const problems = problemsOf(op, answer);
+  const problems = [...problemsOf(op, answer), ...errorProblems(answer)];
   calls.push({ op, name, status: answer.status, problems, ms });
   assert.deepEqual(problems, [], `${op} (${name}) → ${answer.status}: ${problems.join('\n')}`);
   assert.equal(answer.status, expect, `${op} (${name}) → ${answer.status}, expected ${expect}: ${answer.body}`);
@@ -294,6 +294,30 @@ async function exercise(op: string, name: string, c: Call, expect: number): Prom
   if (!into.has(op)) into.set(op, new Set());
   into.get(op)?.add(answer.status);
   return answer;
+}
+
+/** Validator wording that must not reach a client (issue 14: no schema internals). */
+const INTERNALS = /must (match pattern|be equal to constant|NOT have additional|have required property|match a schema)/;
+
+/**
+ * What the document's 400 promises beyond the schema: a field that fails validation, or a name
+ * that is not a domain, is named as a JSON pointer into the request; no error tells the schema's
+ * internals.
+ */
+function errorProblems(answer: Answer): string[] {
+  if (answer.status < 400 || !String(answer.headers['content-type']).startsWith('application/json')) return [];
+  const error = (JSON.parse(answer.body) as Json).error as Json | undefined;
+  if (!error) return [];
+  const problems: string[] = [];
+  if (INTERNALS.test(String(error.message)))
+    problems.push(`the message tells the schema's internals: ${error.message}`);
+  if (
+    answer.status === 400 &&
+    error.code !== 'bad_request' &&
+    !/^\/(body|query|path|headers)(\/|$)/.test(String(error.field))
+  )
+    problems.push(`a ${error.code} error without the field as a JSON pointer: ${answer.body}`);
+  return problems;
 }
 
 /** A call's error code, for the cases where the status alone does not say which refusal it was. */
