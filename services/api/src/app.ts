@@ -7,7 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from '@mailaudit/telemetry';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { ApiContext } from './context.js';
-import { errors, fromFramework } from './errors.js';
+import { clientError, errors, fromFramework } from './errors.js';
 import { strictFormats } from './formats.js';
 import { accessLogPlugin } from './plugins/access-log.js';
 import { authPlugin } from './plugins/auth.js';
@@ -89,6 +89,8 @@ export async function buildApp(ctx: ApiContext): Promise<App> {
         .headers(e.headers)
         .send({ error: { code: e.code, message: e.message, ...e.details } });
     },
+    // What Node's HTTP parser refuses (headers over 16 KiB, a request not in time) in the one shape too.
+    clientErrorHandler: clientError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Headers too: a client that trickles them is cut off (node's default waits a minute).

@@ -3,6 +3,8 @@
  * factory for each error a route or plugin may answer. plugins/errors.ts turns them into
  * `{"error": {"code", "message"}}`; anything else becomes a 500 whose details stay in the log.
  */
+import { STATUS_CODES } from 'node:http';
+
 export class AppError extends Error {
   constructor(
     readonly statusCode: number,
@@ -86,6 +88,30 @@ export function fromFramework(
   if (status === 415) return errors.unsupportedMediaType(err.message);
   if (status >= 400 && status < 500) return errors.refused(status, err.message);
   return undefined;
+}
+
+/**
+ * What Node's HTTP parser refuses before fastify sees a request (fastify's `clientErrorHandler`),
+ * written straight to the socket in the one error shape: the request line and headers over Node's
+ * limit (16 KiB: a URL that long, or headers) 431, a request not sent in time 408, a message that
+ * is not HTTP 400. (fastify's own default answers these in a shape of its own.)
+ */
+export function clientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  // A reset connection has nobody to answer (https://nodejs.org/api/http.html#event-clienterror).
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request line and headers are larger than 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request was not received in time']
+        : [400, 'bad_request', 'not a valid HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 /** What the schema validator (ajv, verbose) reports for one failed rule. */

@@ -37,7 +37,7 @@ export const ErrorBody = Type.Object(
     error: Type.Object({
       code: Type.String({
         description:
-          'Stable, for programs: bad_request, validation_failed, invalid_domain, unauthorized, forbidden, not_found, conflict, payload_too_large, uri_too_long, unsupported_media_type, rate_limited, quota_exceeded, not_configured, unavailable, internal',
+          'Stable, for programs: bad_request, validation_failed, invalid_domain, unauthorized, forbidden, not_found, conflict, payload_too_large, uri_too_long, unsupported_media_type, headers_too_large, request_timeout, rate_limited, quota_exceeded, not_configured, unavailable, internal',
       }),
       message: Type.String({ description: 'For people; may change' }),
       field: Type.Optional(

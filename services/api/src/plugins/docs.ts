@@ -16,7 +16,7 @@ const DESCRIPTION = `Mail-domain audits for hosting control panels.
 
 Authenticate with \`Authorization: Bearer <key>\`; every resource belongs to the key's tenant, and another tenant's answers 404. A key has scopes: \`read\`, \`audit\` (queue audits, test addresses), \`admin\` (domains, settings); each operation names the one it needs as the role of its \`security\` requirement (\`{"bearer": ["admin"]}\`).
 
-Every error has the shape \`{"error": {"code", "message", "field"?, "allowed"?}}\` (schema Error): \`code\` is stable, \`message\` is for people; a request that fails validation names the field as a JSON pointer (\`/body/domains/3/domain\`) and, for a choice, the values allowed. An unexpected failure answers 500 in the same shape.
+Every error has the shape \`{"error": {"code", "message", "field"?, "allowed"?}}\` (schema Error): \`code\` is stable, \`message\` is for people; a request that fails validation names the field as a JSON pointer (\`/body/domains/3/domain\`) and, for a choice, the values allowed. An unexpected failure answers 500 in the same shape, and so do the refusals that come before any operation: a request line and headers over 16 KiB (a URL that long) 431 \`headers_too_large\`, a request not received in time 408 \`request_timeout\`, a message that is not HTTP 400 \`bad_request\`.
 
 Requests with a key are limited per tenant and minute (\`x-ratelimit-*\` headers; 429 with \`Retry-After\` past the limit); failed authentications per client address. Lists are newest first (or as sorted) in pages of \`limit\` (1 to 500, default 50), continued with \`cursor=<nextCursor>\` until \`nextCursor\` is null.
 
