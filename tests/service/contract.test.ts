@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type App, buildApp, createContext } from '@mailaudit/api';
 import { readEnv, toConfig, toInboundConfig } from '@mailaudit/config';
@@ -1145,5 +1145,94 @@ describe('every operation against the document', () => {
     assert.deepEqual(missed, [], 'documented statuses no call answered');
     const slow = [...calls].sort((a, b) => b.ms - a.ms).slice(0, 5);
     t.diagnostic(`slowest calls: ${slow.map((c) => `${c.op} (${c.name}) ${c.ms} ms`).join('; ')}`);
+  });
+});
+
+/** One request written to the socket as it is, and the whole answer (the server closes). */
+function overTheWire(port: number, request: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+        type: /^content-type: *([^\r]*)/im.exec(head)?.[1] ?? '',
+        body,
+      });
+    });
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer')));
+  });
+}
+
+describe('limits over a real socket', () => {
+  it("every refusal, the router's and Node's HTTP parser's, answers in the one error shape", async () => {
+    await svc.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (svc.app.server.address() as AddressInfo).port;
+    const error = validatorAt('#/components/schemas/Error', { $ref: '#/components/schemas/Error' });
+    const auth = `Authorization: Bearer ${keyA}\r\n`;
+    const name253 = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    const cases: [string, string, number, string][] = [
+      [
+        'a URL of 20 KB',
+        `GET /v1/audits?domain=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n${auth}\r\n`,
+        431,
+        'headers_too_large',
+      ],
+      [
+        'a header of 20 KB',
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'headers_too_large',
+      ],
+      ['not HTTP', 'HELLO\r\n\r\n', 400, 'bad_request'],
+      [
+        'a Content-Length that is not a number',
+        `POST /v1/audits HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n`,
+        400,
+        'bad_request',
+      ],
+      [
+        'a path segment of 5,000 characters',
+        `GET /v1/domains/${'a'.repeat(5000)} HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`,
+        414,
+        'uri_too_long',
+      ],
+      [
+        'a domain of 254 characters',
+        `GET /v1/domains/${name253}a HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`,
+        400,
+        'invalid_domain',
+      ],
+      [
+        'a body announced over the limit',
+        `POST /v1/audits HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 9999999\r\nConnection: close\r\n\r\n{}`,
+        413,
+        'payload_too_large',
+      ],
+      [
+        'a bad percent-encoding',
+        `GET /v1/domains/%ZZ HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`,
+        400,
+        'bad_request',
+      ],
+    ];
+    for (const [name, request, status, code] of cases) {
+      const r = await overTheWire(port, request);
+      assert.equal(r.status, status, `${name}: ${r.status} ${r.body}`);
+      assert.match(r.type, /^application\/json/, name);
+      const body = JSON.parse(r.body) as Json;
+      assert.equal(schemaErrors(error, body), undefined, `${name}: ${r.body}`);
+      assert.equal((body.error as Json).code, code, `${name}: ${r.body}`);
+    }
+    // A domain name of 253 characters, the longest there is, is a name like any other.
+    const ok = await overTheWire(
+      port,
+      `GET /v1/domains/${name253} HTTP/1.1\r\nHost: x\r\n${auth}Connection: close\r\n\r\n`,
+    );
+    assert.equal(ok.status, 200, ok.body);
   });
 });
