@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -51,6 +51,8 @@ before(async () => {
     MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
     MAILAUDIT_CA_FILE: lab.caFile,
     SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
+    PUBLIC_URL: 'https://panel.example',
+    REPORT_LINK_SECRET: 'commands-test-link-secret',
     LOG_LEVEL: 'silent',
   };
 });
@@ -110,6 +112,92 @@ describe('service commands', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /nightly run [0-9a-f-]+: 2 audits \(0 failed\), 1 emails sent, 0 failed/);
     assert.deepEqual(delivered, ['noc@example.test']);
+  });
+
+  it('serve, worker, start and nightly run refuse SMTP_URL without PUBLIC_URL or REPORT_LINK_SECRET (exit 2, one line)', async () => {
+    const { PUBLIC_URL: _u, REPORT_LINK_SECRET: _s, ...bare } = env;
+    for (const args of [['serve'], ['worker'], ['start'], ['nightly', 'run', '--tenant', randomUUID()]]) {
+      const r = await runCli(args, bare);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${args[0]}: one line: ${r.stderr}`);
+      assert.match(
+        r.stderr,
+        /PUBLIC_URL is required when SMTP_URL is set: the links in emails .*not on http:\/\/127\.0\.0\.1:3000/,
+      );
+      assert.match(r.stderr, /REPORT_LINK_SECRET is required when SMTP_URL is set .*no one-click unsubscribe/);
+      assert.ok(!r.stderr.includes(env.SMTP_URL as string), 'the SMTP URL is not echoed');
+      const one = await runCli(args, { ...bare, PUBLIC_URL: 'https://panel.example' });
+      assert.equal(one.code, 2);
+      assert.ok(
+        !one.stderr.includes('PUBLIC_URL') && one.stderr.includes('REPORT_LINK_SECRET is required'),
+        one.stderr,
+      );
+    }
+  });
+
+  it("start without PUBLIC_URL links to the API's own address, the port it listens on (PORT=0)", async () => {
+    const { SMTP_URL: _smtp, PUBLIC_URL: _u, ...local } = env;
+    const child = spawn(BIN, ['start'], { cwd: ROOT, env: { ...process.env, ...local, PORT: '0' } });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stderr.on('data', (d) => {
+          stderr += d;
+          const m = /API listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(stderr);
+          if (m) resolve(m[1] as string);
+        });
+        child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
+      });
+      assert.doesNotMatch(url, /:0$/);
+      const { id } = JSON.parse((await runCli(['tenant', 'create', 'Start', '--json'], local)).stdout) as {
+        id: string;
+      };
+      const { key } = JSON.parse(
+        (await runCli(['key', 'create', '--tenant', id, '--scopes', 'read,audit,admin', '--json'], local)).stdout,
+      ) as { key: string };
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const put = await fetch(`${url}/v1/domains/good.test`, {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify({ nightly: true, recipients: ['noc@example.test'] }),
+      });
+      assert.equal(put.status, 201, await put.text());
+      const audit = await fetch(`${url}/v1/audits`, { method: 'POST', headers, body: '{"domain":"good.test"}' });
+      assert.equal(audit.status, 202);
+      assert.ok(audit.headers.get('location')?.startsWith(`${url}/v1/audits/`), audit.headers.get('location') ?? '');
+      const run = await fetch(`${url}/v1/nightly/run`, {
+        method: 'POST',
+        headers: { authorization: headers.authorization },
+      });
+      assert.equal(run.status, 202, await run.text());
+      // The worker of the same process wrote the summary (recorded, not sent: no SMTP_URL here).
+      const sql = createSql(DATABASE_URL, { schema, max: 1 });
+      try {
+        let body: string | undefined;
+        for (let i = 0; i < 240 && body === undefined; i++) {
+          const [row] = await sql<{ text_body: string }[]>`select text_body from emails where tenant_id = ${id}`;
+          body = row?.text_body;
+          if (body === undefined) await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.ok(body, 'a summary was recorded');
+        const links = [...body.matchAll(/https?:\/\/[^\s)>\]]+/g)].map((m) => m[0]);
+        assert.ok(
+          links.some((l) => l.startsWith(`${url}/r/`)),
+          `a report page link on ${url}: ${links.join(' ')}`,
+        );
+        assert.deepEqual(
+          links.filter((l) => !l.startsWith(`${url}/`)),
+          [],
+          'every link on the API the process started',
+        );
+      } finally {
+        await sql.end();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+    }
   });
 
   it('inbound runs as a process of its own, greets over SMTP, and stops on SIGTERM', async () => {

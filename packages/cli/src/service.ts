@@ -232,6 +232,10 @@ export function serviceCommands(program: Command, io: Io, run: (p: Promise<numbe
           await runMigrations(io, true);
           // One process, one metrics registry: the API's /metrics shows the worker's audits too.
           const server = await startApi(config);
+          // Without PUBLIC_URL the links (in emails, Location headers) are the API's own address,
+          // with the port it listens on (PORT=0: the one it got). The API's context holds this
+          // same object, so both read it; PUBLIC_URL, when given, wins (and SMTP_URL requires it).
+          if (!raw.PUBLIC_URL) config.publicUrl = server.url;
           const w = await startWorker(config, createWorkerContext(config, { metrics: server.ctx.metrics }));
           const receiver = inbound ? await startInbound(inbound) : undefined;
           io.stderr.write(

@@ -139,8 +139,12 @@ export interface InboundSettings {
 
 const isSensitive = (schema: TSchema) => (schema as { sensitive?: boolean }).sensitive === true;
 
-/** Checks `raw` against `schema` and decodes it; every bad variable is named in one ConfigError. */
-function decode<T extends TObject>(schema: T, raw: RawEnv): StaticDecode<T> {
+/**
+ * Checks `raw` against `schema` and decodes it; every bad variable is named in one ConfigError,
+ * with `more`: what rules between variables found (a variable the schema already refused is
+ * named once, for that).
+ */
+function decode<T extends TObject>(schema: T, raw: RawEnv, more: [EnvName, string][] = []): StaticDecode<T> {
   const withDefaults = Value.Default(schema, Value.Clone(raw));
   const problems = new Map<string, string>();
   for (const e of Value.Errors(schema, withDefaults)) {
@@ -159,8 +163,37 @@ function decode<T extends TObject>(schema: T, raw: RawEnv): StaticDecode<T> {
       `${name} must be ${what}${isSensitive(prop) || given === undefined ? '' : `, not ${JSON.stringify(given)}`}`,
     );
   }
+  for (const [name, problem] of more) if (!problems.has(name)) problems.set(name, problem);
   if (problems.size > 0) throw new ConfigError([...problems.values()].join('; '));
   return Value.Decode(schema, withDefaults);
+}
+
+/**
+ * With SMTP_URL set, emails go out, and every link in them must open without an API key on the
+ * API's public address (issue 10, item 6): without PUBLIC_URL they would point at this machine's
+ * own address (`http://HOST:PORT`), which opens nowhere else; without REPORT_LINK_SECRET they
+ * would lead to report URLs that need a key, and no email could carry a one-click unsubscribe
+ * (RFC 8058). Held in every process that reads the whole configuration, like any other rule: the
+ * API needs the same secret to open the pages the workers link to.
+ */
+function linkProblems(raw: RawEnv): [EnvName, string][] {
+  if (!raw.SMTP_URL) return [];
+  const out: [EnvName, string][] = [];
+  if (!raw.PUBLIC_URL) {
+    const host = raw.HOST ?? '127.0.0.1';
+    const fallback = `http://${host.includes(':') ? `[${host}]` : host}:${raw.PORT ?? '3000'}`;
+    out.push([
+      'PUBLIC_URL',
+      `PUBLIC_URL is required when SMTP_URL is set: the links in emails (report pages, the overview, one-click unsubscribe) must open on the API's public address, not on ${fallback}`,
+    ]);
+  }
+  if (!raw.REPORT_LINK_SECRET) {
+    out.push([
+      'REPORT_LINK_SECRET',
+      'REPORT_LINK_SECRET is required when SMTP_URL is set (at least 16 characters, the same for the API and the workers): without it the links in emails need an API key to open and emails carry no one-click unsubscribe',
+    ]);
+  }
+  return out;
 }
 
 /** The database settings alone: what migrate, tenant and key need. */
@@ -171,7 +204,10 @@ export function toDatabaseConfig(raw: RawEnv): DatabaseConfig {
 
 /** The whole configuration: the API, the workers, `nightly run` and `start`. */
 export function toConfig(raw: RawEnv): Config {
-  const e = decode(Env, raw);
+  return configOf(decode(Env, raw, linkProblems(raw)));
+}
+
+function configOf(e: StaticDecode<typeof Env>): Config {
   const host = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
   const config: Config = {
     databaseUrl: e.DATABASE_URL,
@@ -221,14 +257,14 @@ export function toConfig(raw: RawEnv): Config {
 
 /** The configuration of `mailaudit inbound`: the whole one, and the receiver's, whose domain and certificate are required. */
 export function toInboundConfig(raw: RawEnv): Config & { inbound: InboundSettings } {
-  const missing = (['INBOUND_DOMAIN', 'INBOUND_TLS_CERT', 'INBOUND_TLS_KEY'] as const).filter((n) => !raw[n]);
-  const config = toConfig(raw);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      missing.map((n) => `${n} is required for mailaudit inbound (see the README's configuration table)`).join('; '),
-    );
-  }
-  const e = decode(Env, raw);
+  const missing = (['INBOUND_DOMAIN', 'INBOUND_TLS_CERT', 'INBOUND_TLS_KEY'] as const)
+    .filter((n) => !raw[n])
+    .map((n): [EnvName, string] => [
+      n,
+      `${n} is required for mailaudit inbound (see the README's configuration table)`,
+    ]);
+  const e = decode(Env, raw, [...linkProblems(raw), ...missing]);
+  const config = configOf(e);
   const domain = e.INBOUND_DOMAIN as string;
   return {
     ...config,

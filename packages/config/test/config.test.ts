@@ -65,6 +65,76 @@ describe('configuration', () => {
     );
   });
 
+  it('requires PUBLIC_URL and REPORT_LINK_SECRET with SMTP_URL, naming both and why, without echoing the URL', () => {
+    const smtp = 'smtps://user:hunter2@relay.example:465';
+    const err = (() => {
+      try {
+        toConfig(readEnv({ ...base, SMTP_URL: smtp, PORT: '8080' }));
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    assert.ok(err instanceof ConfigError);
+    assert.equal(
+      err.message,
+      "PUBLIC_URL is required when SMTP_URL is set: the links in emails (report pages, the overview, one-click unsubscribe) must open on the API's public address, not on http://127.0.0.1:8080; " +
+        'REPORT_LINK_SECRET is required when SMTP_URL is set (at least 16 characters, the same for the API and the workers): without it the links in emails need an API key to open and emails carry no one-click unsubscribe',
+    );
+    assert.ok(!err.message.includes('hunter2') && !err.message.includes(smtp));
+    assert.equal(err.message.split('\n').length, 1, 'one line');
+  });
+
+  it('with SMTP_URL, names only what is missing, and a bad value once, beside the other complaints', () => {
+    const secret = { REPORT_LINK_SECRET: 'a-secret-of-20-chars' };
+    const url = { PUBLIC_URL: 'https://audit.example' };
+    const smtp = { SMTP_URL: 'smtp://relay.example:587' };
+    assert.throws(
+      () => toConfig(readEnv({ ...base, ...smtp, ...secret })),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /^PUBLIC_URL is required when SMTP_URL is set/.test(e.message) &&
+        !/REPORT_LINK_SECRET/.test(e.message),
+    );
+    assert.throws(
+      () => toConfig(readEnv({ ...base, ...smtp, ...url })),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /^REPORT_LINK_SECRET is required when SMTP_URL is set/.test(e.message) &&
+        !/PUBLIC_URL/.test(e.message),
+    );
+    assert.throws(
+      () => toConfig(readEnv({ ...base, ...smtp, HOST: '::1', REPORT_LINK_SECRET: 'short' })),
+      (e: Error) =>
+        e.message ===
+        "REPORT_LINK_SECRET must be at least 16 characters; PUBLIC_URL is required when SMTP_URL is set: the links in emails (report pages, the overview, one-click unsubscribe) must open on the API's public address, not on http://[::1]:3000",
+    );
+    assert.throws(
+      () => toConfig(readEnv({ ...base, ...smtp, ...secret, PUBLIC_URL: 'ftp://x', WORKER_CONCURRENCY: '0' })),
+      (e: Error) =>
+        e.message ===
+        'PUBLIC_URL must be an http:// or https:// URL, not "ftp://x"; WORKER_CONCURRENCY must be a whole number from 1 to 1000, not "0"',
+    );
+    const c = toConfig(readEnv({ ...base, ...smtp, ...secret, ...url }));
+    assert.deepEqual(
+      [c.smtpUrl, c.publicUrl, c.reportLinkSecret],
+      ['smtp://relay.example:587', 'https://audit.example', 'a-secret-of-20-chars'],
+    );
+  });
+
+  it('without SMTP_URL requires neither PUBLIC_URL nor REPORT_LINK_SECRET (no email goes out)', () => {
+    const c = toConfig(readEnv(base));
+    assert.equal(c.smtpUrl, undefined);
+    assert.equal(c.reportLinkSecret, undefined);
+    assert.equal(c.publicUrl, 'http://127.0.0.1:3000');
+    assert.equal(
+      toConfig(readEnv({ ...base, REPORT_LINK_SECRET: 'a-secret-of-20-chars' })).publicUrl,
+      'http://127.0.0.1:3000',
+    );
+    assert.equal(toConfig(readEnv({ ...base, PUBLIC_URL: 'https://audit.example' })).reportLinkSecret, undefined);
+    assert.equal(toConfig(readEnv({ ...base, SMTP_URL: '' })).smtpUrl, undefined, 'an empty SMTP_URL is unset');
+  });
+
   it('reads the audit options of the contract', () => {
     const c = toConfig(
       readEnv({
@@ -92,7 +162,7 @@ describe('configuration', () => {
     assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_ALLOW_PRIVATE_TARGETS: 'true' })), ConfigError);
     assert.throws(() => toConfig(readEnv({ ...base, WORKER_CONCURRENCY: '0' })), /WORKER_CONCURRENCY/);
     assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_IP_BLOCKLISTS: 'bad zone' })), /MAILAUDIT_IP_BLOCKLISTS/);
-    assert.throws(() => toConfig(readEnv({ ...base, SMTP_URL: 'nope' })), /SMTP_URL/);
+    assert.throws(() => toConfig(readEnv({ ...base, SMTP_URL: 'nope' })), /SMTP_URL must be/);
     assert.throws(() => toConfig(readEnv({ ...base, MAILAUDIT_DKIM_SELECTORS: 'a b' })), /MAILAUDIT_DKIM_SELECTORS/);
     assert.throws(() => toConfig(readEnv({ ...base, LOG_LEVEL: 'loud' })), /LOG_LEVEL/);
   });

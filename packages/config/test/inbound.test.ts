@@ -48,6 +48,17 @@ describe('inbound configuration', () => {
     );
   });
 
+  it('holds the receiver to the rule of SMTP_URL too, in the same one line', () => {
+    assert.throws(
+      () => toInboundConfig(readEnv({ ...base, INBOUND_TLS_KEY: undefined, SMTP_URL: 'smtp://relay.example' })),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        /^PUBLIC_URL is required when SMTP_URL is set: .*; REPORT_LINK_SECRET is required when SMTP_URL is set .*; INBOUND_TLS_KEY is required for mailaudit inbound/.test(
+          err.message,
+        ),
+    );
+  });
+
   it('says what is wrong with a bad value', () => {
     const bad: [Record<string, string>, RegExp][] = [
       [{ INBOUND_DOMAIN: 'not a domain' }, /INBOUND_DOMAIN must be .*white space/],
