@@ -223,6 +223,13 @@ export function finishDocument(doc: Json): Json {
     (holder as Record<string | number, unknown>)[key] = { $ref: `#/components/schemas/${name}` };
   };
 
+  // A route whose body may be left out (it defaults to {}) says so with `x-body-optional`.
+  for (const item of Object.values(isObject(out.paths) ? out.paths : {}))
+    for (const op of Object.values(isObject(item) ? item : {}))
+      if (isObject(op) && op['x-body-optional'] === true) {
+        delete op['x-body-optional'];
+        if (isObject(op.requestBody)) op.requestBody.required = false;
+      }
   for (const [holder, key] of schemaSlots(out)) {
     const h = holder[key];
     if (key === 'schema' && isObject(h) && h['x-required'] === true) {

@@ -62,6 +62,7 @@ export function messageTestRoutes(ctx: ApiContext): FastifyPluginAsync {
           tags: ['message tests'],
           params: DomainParams,
           body: TestAddressBody,
+          'x-body-optional': true,
           response: {
             201: ok(TestAddressView, 'The address, valid until `expiresAt`'),
             ...errorsOf(...BODY, 404, ...PATH, 501, ...KEYED),

@@ -233,6 +233,7 @@ export function settingsRoutes(ctx: ApiContext): FastifyPluginAsync {
             'Makes a new secret, shown once in the answer. The secret it replaces keeps signing every delivery (a second `v1,` signature in `webhook-signature`) for `previousValidForSeconds`, so that receivers can switch without losing a webhook.',
           tags: ['settings', 'webhooks'],
           body: RotateBody,
+          'x-body-optional': true,
           response: {
             200: ok(SettingsView, 'The settings, with the new secret in `webhookSecret` (shown this once)'),
             ...errorsOf(...BODY, 409, ...KEYED),

@@ -117,6 +117,7 @@ export function unsubscribeRoutes(ctx: ApiContext): FastifyPluginAsync {
           description:
             "Unsubscribes the address of the token from the tenant's summaries and alerts (every domain; the other recipients are untouched). Needs no key and no cookie: the token authorizes it. The body is RFC 8058's `List-Unsubscribe=One-Click` (form-urlencoded or multipart/form-data; any other body is read as the same request); `action=resubscribe` undoes it. Idempotent; answers 200 with the confirmation page.",
           consumes: ['application/x-www-form-urlencoded', 'multipart/form-data'],
+          'x-body-optional': true,
           body: Type.Object(
             {
               'List-Unsubscribe': Type.Optional(Type.String({ description: '`One-Click`', maxLength: 100 })),
