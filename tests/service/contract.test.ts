@@ -286,7 +286,11 @@ async function exercise(op: string, name: string, c: Call, expect: number): Prom
   const started = Date.now();
   const answer = await send(op, c);
   const ms = Date.now() - started;
-  const problems = [...problemsOf(op, answer), ...errorProblems(answer)];
+  const problems = [
+    ...problemsOf(op, answer),
+    ...errorProblems(answer),
+    ...(answer.status < 400 ? requestProblems(op, c) : []),
+  ];
   calls.push({ op, name, status: answer.status, problems, ms });
   assert.deepEqual(problems, [], `${op} (${name}) → ${answer.status}: ${problems.join('\n')}`);
   assert.equal(answer.status, expect, `${op} (${name}) → ${answer.status}, expected ${expect}: ${answer.body}`);
@@ -294,6 +298,50 @@ async function exercise(op: string, name: string, c: Call, expect: number): Prom
   if (!into.has(op)) into.set(op, new Set());
   into.get(op)?.add(answer.status);
   return answer;
+}
+
+/**
+ * What is wrong with a request the service accepted, by the document: a parameter or body that
+ * does not match its schema, a required one missing. The document must describe every request the
+ * service takes, or a client generated from it could not make it.
+ */
+function requestProblems(op: string, c: Call): string[] {
+  const { path, spec } = operation(op);
+  const problems: string[] = [];
+  const query = new URLSearchParams(c.query ?? '');
+  for (const p of spec.parameters ?? []) {
+    const value =
+      p.in === 'path'
+        ? c.params?.[p.name]
+        : p.in === 'query'
+          ? (query.getAll(p.name).at(0) ?? undefined)
+          : p.in === 'header'
+            ? c.headers?.[p.name]
+            : undefined;
+    if (value === undefined) {
+      if (p.required) problems.push(`the ${p.in} parameter ${p.name} is required, but the service went without it`);
+      continue;
+    }
+    if (!p.schema) continue;
+    const e = schemaErrors(validatorAt(`#/paths/${pointer(path)}/${p.in}/${p.name}`, p.schema), value);
+    if (e) problems.push(`the ${p.in} parameter ${p.name}=${value.slice(0, 50)} was taken, though: ${e}`);
+  }
+  const body = spec.requestBody;
+  const sent = c.body !== undefined || c.raw !== undefined;
+  if (!sent) {
+    if (body?.required) problems.push('the document requires a body, but the service took none');
+    return problems;
+  }
+  if (!body) return problems;
+  const type = (c.type ?? 'application/json').split(';')[0]?.trim() ?? '';
+  const media = body.content[type];
+  if (!media) problems.push(`a body of type ${type} was taken, which the document does not list`);
+  else if (media.schema && type === 'application/json') {
+    const value = c.raw !== undefined ? JSON.parse(c.raw) : c.body;
+    const e = schemaErrors(validatorAt(`#/paths/${pointer(path)}/requestBody/${pointer(type)}`, media.schema), value);
+    if (e) problems.push(`the body ${JSON.stringify(value).slice(0, 100)} was taken, though: ${e}`);
+  }
+  return problems;
 }
 
 /** Validator wording that must not reach a client (issue 14: no schema internals). */
@@ -962,6 +1010,7 @@ describe('every operation against the document', () => {
     const l = await exercise(link, 'valid a week', valid, 200);
     overviewUrl = new URL(String(l.json().url));
     await exercise(link, 'read scope alone', { key: readA, body: {} }, 200);
+    await exercise(link, 'no body', {}, 400);
     await exercise(link, 'days out of range', { body: { days: 0 } }, 400);
     const ns = await exercise(link, 'no REPORT_LINK_SECRET', { ...valid, app: bare }, 503);
     assert.equal(errorCode(ns), 'unavailable');
