@@ -1,7 +1,8 @@
 /**
  * One thread of an AuditPool (pool.ts): its own resolver, answer cache, probe cache, trust store
  * (parsed on first probe only) and connection limiter; audits as the messages ask, each answered
- * with its report as JSON text.
+ * with its report as JSON text. Tasks come in batches; the answers of one turn of the event loop
+ * go back in one message at its end (pool.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { auditDomain } from './audit.js';
@@ -13,8 +14,8 @@ import type { ProbeShareFactory, ThreadResult, ThreadSetup, ThreadTask } from '.
 import { AddressLimiter, bothLimits, type ConnectionLimiter, ProbeCache } from './probes/limits.js';
 
 const setup = workerData as ThreadSetup;
+if (!parentPort) throw new Error('pool-thread.ts runs as a worker thread of an AuditPool');
 const port = parentPort;
-if (!port) throw new Error('pool-thread.ts runs as a worker thread of an AuditPool');
 
 const resolver = new Resolver({ servers: setup.servers, maxInFlight: setup.maxInFlight });
 const dns = new DnsCache(resolver);
@@ -33,12 +34,20 @@ const health = setup.control
   ? new ResolverHealth(setup.servers, { now: () => Date.now(), ttlMs: setup.controlTtlMs ?? 30_000 })
   : undefined;
 
-port.on('message', async (task: ThreadTask) => {
+/** Answers finished this turn of the event loop, posted together at its end. */
+let outbox: ThreadResult[] = [];
+function answer(result: ThreadResult): void {
+  if (outbox.push(result) > 1) return;
+  setImmediate(() => {
+    const batch = outbox;
+    outbox = [];
+    port.postMessage(batch);
+  });
+}
+
+async function run(task: ThreadTask): Promise<void> {
   if ('stats' in task) {
-    port.postMessage({
-      id: task.id,
-      stats: { resolver: resolver.stats, cache: dns.stats, probes: probeCache.stats },
-    } satisfies ThreadResult);
+    answer({ id: task.id, stats: { resolver: resolver.stats, cache: dns.stats, probes: probeCache.stats } });
     return;
   }
   let result: ThreadResult;
@@ -57,5 +66,9 @@ port.on('message', async (task: ThreadTask) => {
     const e = err instanceof Error ? err : new Error(String(err));
     result = { id: task.id, error: e.message, name: e.name };
   }
-  port.postMessage(result);
+  answer(result);
+}
+
+port.on('message', (batch: ThreadTask[]) => {
+  for (const task of batch) void run(task);
 });

@@ -8,7 +8,10 @@
  * resolver's socket buffer on a busy machine: dropped queries, 2 s timeouts, threads slower than one).
  * With `share`, probe results and the connection limit are shared with every process instead,
  * through a store each thread reaches on its own (Redis for the services).
- * The pool hands out work to the thread with the fewest audits in flight.
+ * The pool hands out work to the thread with the fewest audits in flight. Messages between the
+ * threads go in batches, one a turn of the event loop each way (the tasks handed to a thread in one
+ * turn, the reports a thread finished in one), not one message an audit: each message costs a
+ * serialization and may wake the other side's event loop.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -70,7 +73,10 @@ export interface ThreadSetup {
   share?: { module: string; options: unknown };
 }
 
-/** A message to a thread: one audit, or a question for its counters. */
+/**
+ * A task for a thread: one audit, or a question for its counters. A message is an array of them
+ * (the options object shared by a batch's audits is cloned once: structured clone keeps identity).
+ */
 export type ThreadTask = { id: number; domain: string; options: AuditOptions } | { id: number; stats: true };
 
 /** What a thread has counted since it started. */
@@ -81,7 +87,7 @@ export interface ThreadStats {
   probes: ProbeCache['stats'];
 }
 
-/** A thread's answer: the report as JSON text, why the audit threw, or its counters. */
+/** A thread's answer: the report as JSON text, why the audit threw, or its counters (a message is an array of them). */
 export type ThreadResult =
   | { id: number; json: string }
   | { id: number; error: string; name: string }
@@ -101,6 +107,8 @@ interface Thread {
   worker: Worker;
   inFlight: number;
   failed?: Error;
+  /** Tasks handed to the thread this turn of the event loop, posted together at its end. */
+  outbox: ThreadTask[];
 }
 
 interface Waiting {
@@ -145,8 +153,10 @@ export class AuditPool {
     const setup = this.setup;
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(threadModule(), { workerData: setup });
-      const thread: Thread = { worker, inFlight: 0 };
-      worker.on('message', (r: ThreadResult) => this.settle(thread, r));
+      const thread: Thread = { worker, inFlight: 0, outbox: [] };
+      worker.on('message', (batch: ThreadResult[]) => {
+        for (const r of batch) this.settle(thread, r);
+      });
       worker.on('error', (err) => this.fail(thread, err));
       worker.on('exit', (code) => {
         if (!this.closed) this.fail(thread, new Error(`audit thread exited with code ${code}`));
@@ -169,7 +179,17 @@ export class AuditPool {
     if (thread.inFlight === 1) thread.worker.ref();
     return new Promise<string>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as Waiting['resolve'], reject, thread });
-      thread.worker.postMessage({ id, domain, options } satisfies ThreadTask);
+      this.post(thread, { id, domain, options });
+    });
+  }
+
+  /** Queues a task for the thread; the turn's tasks go in one message when the turn ends. */
+  private post(thread: Thread, task: ThreadTask): void {
+    if (thread.outbox.push(task) > 1) return;
+    setImmediate(() => {
+      const batch = thread.outbox;
+      thread.outbox = [];
+      if (!thread.failed && !this.closed) thread.worker.postMessage(batch);
     });
   }
 
@@ -185,7 +205,7 @@ export class AuditPool {
           const id = this.nextId++;
           return new Promise<ThreadStats>((resolve, reject) => {
             this.waiting.set(id, { resolve: resolve as Waiting['resolve'], reject, thread });
-            thread.worker.postMessage({ id, stats: true } satisfies ThreadTask);
+            this.post(thread, { id, stats: true });
           });
         }),
     ).finally(() => {
