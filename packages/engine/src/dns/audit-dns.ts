@@ -100,7 +100,8 @@ export class AuditDns {
   }
 
   query<T extends RRType>(category: CategoryId, name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
-    const n = name.toLowerCase().replace(/\.$/, '');
+    const lower = name.toLowerCase();
+    const n = lower.endsWith('.') ? lower.slice(0, -1) : lower;
     const key = `${n}\u0000${type}\u0000${opts.cd ? 1 : 0}`;
     let p = this.cache.get(key);
     if (!p) {

@@ -13,7 +13,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP, connect as tcpConnect } from 'node:net';
 import { type RecordOf, type RRType, TYPE_CODES } from './records.js';
-import { CNAME, decodeAnswer, encodeQuery, randomId, type WireAnswer, WireError } from './wire.js';
+import { CNAME, decodeAnswer, encodeQuery, randomId, type WireAnswer, WireError, type WireRecord } from './wire.js';
 
 /**
  * How a lookup ended. `ok`, `nodata` and `nxdomain` are answers; the others mean "could not look"
@@ -150,71 +150,70 @@ export class Resolver {
     this.maxInFlight = opts.maxInFlight ?? 256;
   }
 
-  private slot(): Promise<void> | undefined {
-    if (this.inFlight < this.maxInFlight) {
-      this.inFlight++;
-      return undefined;
-    }
-    return new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
+  /** Hands the caller's slot on to the next query waiting, or frees it. */
   private release(): void {
     const next = this.waiting.shift();
     if (next) next();
     else this.inFlight--;
   }
 
-  /** One question; never throws for DNS trouble: the status says what happened. */
-  async query<T extends RRType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
+  /**
+   * One question; never throws for DNS trouble: the status says what happened. Not an async
+   * function: a query with a free slot goes straight to its attempts (one promise fewer a query).
+   */
+  query<T extends RRType>(name: string, type: T, opts: QueryOptions = {}): Promise<DnsAnswer<T>> {
     this.stats.queries++;
-    const wait = this.slot();
-    if (wait) await wait;
+    if (this.inFlight < this.maxInFlight) {
+      this.inFlight++;
+      return this.attempt(name, type, opts);
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.attempt(name, type, opts));
+  }
+
+  /** The attempts of a query holding a slot, which it hands on when done. */
+  private async attempt<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
     try {
-      return await this.attempt(name, type, opts);
+      const qname = bare(name) || '.';
+      // How the last attempt failed: a timeout, or another error (the detail is for people only).
+      let last: { status: 'timeout' | 'error'; detail: string } = { status: 'timeout', detail: 'no answer' };
+      for (let attempt = 0; attempt < this.attempts; attempt++) {
+        const server = this.servers[attempt % this.servers.length] as Server;
+        try {
+          const udpAnswer = await this.udp(server, qname, type, opts);
+          if (udpAnswer instanceof Error) throw udpAnswer;
+          let answer = udpAnswer;
+          if (answer.tc) {
+            this.stats.tcpQueries++;
+            answer = await this.tcp(server, qname, type, opts);
+          }
+          return this.interpret(qname, type, answer);
+        } catch (err) {
+          if (err instanceof DnsTimeout) {
+            this.stats.timeouts++;
+            last = { status: 'timeout', detail: `no answer from ${server.host} within ${this.timeoutMs} ms` };
+            continue;
+          }
+          if (err instanceof WireError) {
+            this.stats.malformed++;
+            last = { status: 'error', detail: `malformed answer from ${server.host}: ${err.message}` };
+            continue;
+          }
+          last = { status: 'error', detail: (err as Error).message };
+        }
+      }
+      return {
+        name: qname,
+        type,
+        status: last.status,
+        records: [],
+        cnames: [],
+        ad: false,
+        rcode: -1,
+        detail: last.detail,
+      };
     } finally {
       this.release();
     }
-  }
-
-  private async attempt<T extends RRType>(name: string, type: T, opts: QueryOptions): Promise<DnsAnswer<T>> {
-    const qname = bare(name) || '.';
-    // How the last attempt failed: a timeout, or another error (the detail is for people only).
-    let last: { status: 'timeout' | 'error'; detail: string } = { status: 'timeout', detail: 'no answer' };
-    for (let attempt = 0; attempt < this.attempts; attempt++) {
-      const server = this.servers[attempt % this.servers.length] as Server;
-      try {
-        const udpAnswer = await this.udp(server, qname, type, opts);
-        if (udpAnswer instanceof Error) throw udpAnswer;
-        let answer = udpAnswer;
-        if (answer.tc) {
-          this.stats.tcpQueries++;
-          answer = await this.tcp(server, qname, type, opts);
-        }
-        return this.interpret(qname, type, answer);
-      } catch (err) {
-        if (err instanceof DnsTimeout) {
-          this.stats.timeouts++;
-          last = { status: 'timeout', detail: `no answer from ${server.host} within ${this.timeoutMs} ms` };
-          continue;
-        }
-        if (err instanceof WireError) {
-          this.stats.malformed++;
-          last = { status: 'error', detail: `malformed answer from ${server.host}: ${err.message}` };
-          continue;
-        }
-        last = { status: 'error', detail: (err as Error).message };
-      }
-    }
-    return {
-      name: qname,
-      type,
-      status: last.status,
-      records: [],
-      cnames: [],
-      ad: false,
-      rcode: -1,
-      detail: last.detail,
-    };
   }
 
   private interpret<T extends RRType>(name: string, type: T, answer: WireAnswer): DnsAnswer<T> {
@@ -227,7 +226,13 @@ export class Resolver {
     let owner = name === '.' ? '' : name.toLowerCase();
     if (type !== 'CNAME') {
       for (let i = 0; i < 16; i++) {
-        const cname = rrs.find((r) => r.type === CNAME && r.owner === owner);
+        let cname: WireRecord | undefined;
+        for (const r of rrs) {
+          if (r.type === CNAME && r.owner === owner) {
+            cname = r;
+            break;
+          }
+        }
         if (!cname) break;
         owner = cname.value as string;
         cnames.push(owner);
@@ -240,24 +245,35 @@ export class Resolver {
       records.push(r.value as RecordOf<T>);
       if (r.ttl < ttl) ttl = r.ttl;
     }
-    const base = { name, type, ad, rcode, cnames, records };
+    // One object literal per outcome (the fields in the same order as before), no spread of a base.
+    let status: DnsStatus;
+    let keep: number | undefined;
+    let detail: string | undefined;
     switch (rcode) {
       case 0:
-        if (records.length > 0) return { ...base, status: 'ok', ttl };
-        return answer.negativeTtl === undefined
-          ? { ...base, status: 'nodata' }
-          : { ...base, status: 'nodata', ttl: Math.min(ttl, answer.negativeTtl) };
+        status = records.length > 0 ? 'ok' : 'nodata';
+        if (records.length > 0) keep = ttl;
+        else if (answer.negativeTtl !== undefined) keep = Math.min(ttl, answer.negativeTtl);
+        break;
       case 3:
-        return answer.negativeTtl === undefined
-          ? { ...base, status: 'nxdomain' }
-          : { ...base, status: 'nxdomain', ttl: Math.min(ttl, answer.negativeTtl) };
+        status = 'nxdomain';
+        if (answer.negativeTtl !== undefined) keep = Math.min(ttl, answer.negativeTtl);
+        break;
       case 2:
-        return { ...base, status: 'servfail', detail: 'the resolver answered SERVFAIL' };
+        status = 'servfail';
+        detail = 'the resolver answered SERVFAIL';
+        break;
       case 5:
-        return { ...base, status: 'refused', detail: 'the resolver refused the query' };
+        status = 'refused';
+        detail = 'the resolver refused the query';
+        break;
       default:
-        return { ...base, status: 'error', detail: `the resolver answered rcode ${rcode}` };
+        status = 'error';
+        detail = `the resolver answered rcode ${rcode}`;
     }
+    if (keep !== undefined) return { name, type, ad, rcode, cnames, records, status, ttl: keep };
+    if (detail !== undefined) return { name, type, ad, rcode, cnames, records, status, detail };
+    return { name, type, ad, rcode, cnames, records, status };
   }
 
   /** A connected socket to `server`, round robin over its pool (opened on first use). */
@@ -310,12 +326,25 @@ export class Resolver {
     p.resolve(answer);
   }
 
-  private async udp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<WireAnswer | Error> {
-    if (this.closed) throw new Error('resolver closed');
+  /** One UDP attempt: the decoded answer, or the decoding error of a malformed one. */
+  private udp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<WireAnswer | Error> {
+    if (this.closed) return Promise.reject(new Error('resolver closed'));
     const entry = this.conn(server);
-    if (!entry.connected) await entry.ready;
-    if (!entry.connected) throw new Error(`cannot reach ${server.host} port ${server.port} over UDP`);
-    if (this.closed) throw new Error('resolver closed');
+    if (entry.connected) return this.send(entry, server, name, type, opts);
+    return entry.ready.then(() => {
+      if (!entry.connected) throw new Error(`cannot reach ${server.host} port ${server.port} over UDP`);
+      return this.send(entry, server, name, type, opts);
+    });
+  }
+
+  private send(
+    entry: Conn,
+    server: Server,
+    name: string,
+    type: RRType,
+    opts: QueryOptions,
+  ): Promise<WireAnswer | Error> {
+    if (this.closed) return Promise.reject(new Error('resolver closed'));
     let id = randomId();
     while (entry.pending.has(id)) id = randomId();
     const qtype = TYPE_CODES[type];
