@@ -12,6 +12,7 @@ import { dedupe, finding } from './findings.js';
 import { type Connector, netConnector } from './net/connect.js';
 import { GuardedHttpClient, type HttpClient } from './net/http.js';
 import { TrustStore } from './net/trust.js';
+import { EgressWitness } from './probes/egress.js';
 import { AddressLimiter, type ConnectionLimiter, ProbeCache } from './probes/limits.js';
 import { type CategoryInput, outcomeOf, SCORING_VERSION, score } from './scoring.js';
 import { CATEGORY_IDS, type CategoryId, type Finding, type Report, SEVERITY_RANK } from './types.js';
@@ -50,6 +51,11 @@ export interface AuditDeps {
   /** Probe results shared between audits (and processes, with a ProbeShare) for five minutes; `null` for none. @default a process-wide cache */
   probeCache?: ProbeCache | null;
   /**
+   * The port-25 connections this process saw succeed, which make a port-25 timeout the server's
+   * (probes/egress.ts). @default a process-wide witness
+   */
+  egress?: EgressWitness;
+  /**
    * The control query of the resolvers `dns` asks (dns/control.ts `ResolverHealth.check`), asked
    * when a lookup failed: if no resolver answers it, the audit is `inconclusive`. Without it the
    * resolvers are taken to work, and failed lookups are the domain's. @default none
@@ -59,6 +65,7 @@ export interface AuditDeps {
 
 const sharedLimiter = new AddressLimiter(4);
 const sharedProbeCache = new ProbeCache();
+const sharedEgress = new EgressWitness();
 let defaultTrust: TrustStore | undefined;
 
 /** The system's trust anchors, loaded once per process on first use. */
@@ -145,6 +152,7 @@ export class AuditRun {
       },
       limiter: deps.limiter ?? sharedLimiter,
       probeCache: deps.probeCache === null ? undefined : (deps.probeCache ?? sharedProbeCache),
+      egress: deps.egress ?? sharedEgress,
       ehloName: deps.ehloName ?? 'mailaudit.invalid',
       remaining: () => deadlineAt - deps.now().getTime(),
     };

@@ -7,6 +7,7 @@ import type { DnsClient } from './dns/audit-dns.js';
 import type { Connector } from './net/connect.js';
 import type { HttpClient } from './net/http.js';
 import type { TrustStore } from './net/trust.js';
+import type { EgressWitness } from './probes/egress.js';
 import type { ConnectionLimiter, ProbeCache } from './probes/limits.js';
 import type { CategoryId, Finding } from './types.js';
 
@@ -28,6 +29,8 @@ export interface NetContext {
   limiter: ConnectionLimiter;
   /** Undefined: no probe results shared with other audits. */
   probeCache: ProbeCache | undefined;
+  /** Port-25 successes of the process: whether a timeout on port 25 may be the server's. */
+  egress: EgressWitness;
   ehloName: string;
   /** Milliseconds left before the audit's deadline. */
   remaining: () => number;

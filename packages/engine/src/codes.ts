@@ -74,6 +74,10 @@ export const CODES = {
   'dnssec.bogus': c('critical', 'dnssec'),
   'dane.tlsa.mismatch': c('critical', 'transport'),
   'smtp.unreachable': c('critical', 'transport'),
+  // Added (docs/codes.md): no MX address accepts on port 25 and at least one showed nothing about
+  // the server (a timeout while this machine's outbound port 25 is unproven, our deadline, a local
+  // error): could not be checked, never bad; the transport category is `error`.
+  'smtp.not_checked': c('info', 'transport'),
   'smtp.starttls.missing': c('warning', 'transport'),
   // Added (docs/codes.md): an MX host's IPv6 addresses refuse port 25 while its IPv4 ones accept.
   'smtp.ipv6.unreachable': c('warning', 'transport'),

@@ -41,6 +41,14 @@ export {
 export { TrustStore } from './net/trust.js';
 export { CODE_PARAMS, type ParamSpec, type ParamsOf, REASONS, type Reason } from './params.js';
 export { AuditPool, type AuditPoolOptions, PoolAuditError, type ProbeShareFactory } from './pool.js';
+export { EgressWitness, type EgressWitnessOptions } from './probes/egress.js';
+export {
+  type Port25Seen,
+  type Port25Unknown,
+  type Port25Verdict,
+  port25Seen,
+  port25Verdict,
+} from './probes/evaluate.js';
 export {
   AddressLimiter,
   bothLimits,
@@ -56,6 +64,7 @@ export {
   CAPS,
   GRADE_TABLE,
   gradeOf,
+  NOT_CHECKED_CODES,
   outcomeOf,
   rescore,
   SCORING_VERSION,

@@ -54,6 +54,11 @@ export const REASONS = {
   'sts.policy.max_age': [],
   'sts.policy.no_mx': [],
   'sts.policy.mx_pattern': ['pattern'],
+  // A port-25 probe that showed nothing about the server (smtp.not_checked, probes/evaluate.ts).
+  'probe.egress_unproven': [],
+  'probe.deadline': [],
+  'probe.wait': [],
+  'probe.local_error': ['code'],
   // A TLS handshake with a mail port (probes/).
   'tls.handshake_timeout': [],
   'tls.handshake_error': ['code'],
@@ -259,6 +264,12 @@ export const CODE_PARAMS = {
   'dnssec.bogus': p('name', 'type', 'unvalidated'),
   'dane.tlsa.mismatch': p('host', 'tlsa'),
   'smtp.unreachable': p('addresses'),
+  'smtp.not_checked': r(
+    ['probe.egress_unproven', 'probe.deadline', 'probe.wait', 'probe.local_error'],
+    'reason',
+    'code',
+    'addresses',
+  ),
   'smtp.starttls.missing': p('host', 'address', 'port'),
   'smtp.ipv6.unreachable': p('host', 'addresses'),
   'imap.starttls.missing': p('host', 'address', 'port'),

@@ -66,7 +66,14 @@ export const CANNOT_RECEIVE = new Set(['domain.not_found', 'mx.missing', 'domain
  * Codes that say what could not be known, not what is wrong: no deduction and no cap (the
  * category whose lookup failed is left out of the score instead).
  */
-export const UNKNOWN_CODES = new Set(['dns.lookup_failed', 'audit.inconclusive']);
+export const UNKNOWN_CODES = new Set(['dns.lookup_failed', 'audit.inconclusive', 'smtp.not_checked']);
+
+/**
+ * Codes whose category could not be checked in that report, whatever its status says (a critical
+ * finding of the same category makes it `fail`): the report is `partial`, and a diff does not
+ * compare the category.
+ */
+export const NOT_CHECKED_CODES = new Set(['dns.lookup_failed', 'smtp.not_checked']);
 
 /** The grade of a score, by GRADE_TABLE. */
 export function gradeOf(score: number): Grade {
@@ -135,14 +142,14 @@ export function score(inputs: CategoryInput[], findings: Finding[], cannotReceiv
 
 /** The outcome of a report that has a verdict: `partial` when some category could not be checked. */
 export function outcomeOf(categories: CategoryResult[], findings: Finding[]): Exclude<Outcome, 'inconclusive'> {
-  const failedLookup = findings.some((f) => f.code === 'dns.lookup_failed');
-  return failedLookup || categories.some((c) => c.status === 'error') ? 'partial' : 'complete';
+  const notChecked = findings.some((f) => NOT_CHECKED_CODES.has(f.code));
+  return notChecked || categories.some((c) => c.status === 'error') ? 'partial' : 'complete';
 }
 
 /**
  * A stored report scored again with this version's table, from its findings and category
  * statuses alone: how reports made under an older version are compared with new ones. A
- * category is taken as not checked when it was `error` or has a `dns.lookup_failed` finding.
+ * category is taken as not checked when it was `error` or has a finding of NOT_CHECKED_CODES.
  * Version 1 knew "cannot receive mail" also from the MX targets, which a report keeps only in its
  * grade: a version-1 F stays F (its score is capped like a domain that cannot receive mail).
  */
@@ -150,7 +157,7 @@ export function rescore(report: Pick<Report, 'categories' | 'findings' | 'score'
   score: number;
   grade: Grade;
 } {
-  const failedIn = new Set(report.findings.filter((f) => f.code === 'dns.lookup_failed').map((f) => f.category));
+  const failedIn = new Set(report.findings.filter((f) => NOT_CHECKED_CODES.has(f.code)).map((f) => f.category));
   const inputs: CategoryInput[] = report.categories.map((c) => ({
     id: c.id,
     condition: c.status === 'skipped' ? 'skipped' : c.status === 'error' || failedIn.has(c.id) ? 'error' : 'checked',

@@ -11,6 +11,7 @@ import {
   type Finding,
   type Grade,
   gradeOf,
+  NOT_CHECKED_CODES,
   type Outcome,
   SCORING_VERSION,
   SEVERITY_RANK,
@@ -70,10 +71,10 @@ export function isConclusive(r: Pick<ReportLike, 'outcome' | 'score'>): boolean 
   return r.outcome !== 'inconclusive' && r.score !== null;
 }
 
-/** The categories a report looked at: not skipped, not in error, no lookup of theirs failed. */
+/** The categories a report looked at: not skipped, not in error, no finding saying they could not be checked. */
 export function checkedCategories(r: ReportLike): Set<CategoryId> | undefined {
   if (!r.categories) return undefined;
-  const failedIn = new Set(r.findings.filter((f) => f.code === 'dns.lookup_failed').map((f) => f.category));
+  const failedIn = new Set(r.findings.filter((f) => NOT_CHECKED_CODES.has(f.code)).map((f) => f.category));
   return new Set(
     r.categories.filter((c) => c.status !== 'skipped' && c.status !== 'error' && !failedIn.has(c.id)).map((c) => c.id),
   );

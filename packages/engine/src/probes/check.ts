@@ -5,7 +5,7 @@
 import type { Check } from '../check.js';
 import { isPublicAddress } from '../net/address.js';
 import { type DaneInput, fetchDane } from './dane.js';
-import { evaluateIpv6Reachability, evaluateTransport, transportEvidence } from './evaluate.js';
+import { evaluateIpv6Reachability, evaluateTransport, port25Verdict, transportEvidence } from './evaluate.js';
 import { type AccessHost, discoverAccessHosts, type ProbeHost, planTargets } from './plan.js';
 import { runProbes } from './run.js';
 import type { PortProbe, PortTarget, ProbeEnv } from './types.js';
@@ -41,7 +41,7 @@ export const transportCheck: Check<{ hosts: ProbeHost[] }, TransportInput> = {
       timeouts: TIMEOUTS,
       ehloName: ctx.net.ehloName,
     };
-    const probes = await runProbes(env, targets, ctx.net.limiter, ctx.net.probeCache);
+    const probes = await runProbes(env, targets, ctx.net.limiter, ctx.net.probeCache, 16, ctx.net.egress);
     return { domain: ctx.domain, hosts, access, dane, targets, probes };
   },
   evaluate: (input) => [
@@ -54,5 +54,11 @@ export const transportCheck: Check<{ hosts: ProbeHost[] }, TransportInput> = {
   evidence: (input) => ({
     transport: { ports: transportEvidence(input.probes), access: input.access.map((a) => a.name), dane: input.dane },
   }),
-  condition: (input) => (input.targets.length === 0 ? 'skipped' : undefined),
+  // Port 25 of the MX addresses could not be checked (smtp.not_checked): the category is left out.
+  condition: (input) =>
+    input.targets.length === 0
+      ? 'skipped'
+      : port25Verdict(input.probes.map((p) => p.result)).notChecked
+        ? 'error'
+        : undefined,
 };

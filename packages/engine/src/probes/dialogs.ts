@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import { guardedConnect, NetTimeout, tlsHandshake } from '../net/connect.js';
 import { GuardError } from '../net/guard.js';
 import { LineReader } from './lines.js';
+import { probeStanding } from './stored.js';
 import { inspect, legacyTlsOptions, probeTlsOptions } from './tls.js';
 import type { MailProtocol, PortProbe, PortResult, PortTarget, ProbeEnv } from './types.js';
 
@@ -143,13 +144,29 @@ function classify(err: unknown, r: PortResult, connected: boolean): void {
     r.tlsErrorCode = e instanceof NetTimeout ? 'timeout' : (e.code ?? 'unknown');
   } else if (!connected) r.state = e.code === 'ECONNREFUSED' ? 'closed' : e instanceof NetTimeout ? 'timeout' : 'error';
   else r.dialog = e instanceof NetTimeout ? 'unresponsive' : 'protocol_error';
+  if (r.state === 'error' || r.state === 'guarded') r.errorCode = e.code ?? 'unknown';
 }
 
 /**
  * Probes one address and port: the plain dialog, TLS (STARTTLS/STLS or implicit) with the
- * served certificate, and whether TLS 1.0/1.1 is accepted.
+ * served certificate, and whether TLS 1.0/1.1 is accepted. A result that saw nothing because the
+ * audit's deadline cut it short says so (`cut: 'deadline'`).
  */
 export async function probePort(env: ProbeEnv, t: PortTarget): Promise<PortProbe> {
+  let cut = false;
+  const watched: ProbeEnv = {
+    ...env,
+    onDeadline: () => {
+      cut = true;
+      env.onDeadline?.();
+    },
+  };
+  const probe = await probeOnce(watched, t);
+  if (cut && probeStanding(probe.result, true) === 'audit') probe.result.cut = 'deadline';
+  return probe;
+}
+
+async function probeOnce(env: ProbeEnv, t: PortTarget): Promise<PortProbe> {
   const r: PortResult = { ...t, state: 'skipped' };
   let served: X509Certificate[] = [];
   if (env.remaining() <= 0) {

@@ -13,19 +13,95 @@ import type { PortProbe, PortResult } from './types.js';
 
 const subject = (r: PortResult) => `${r.host}:${r.port}`;
 
+/** Why a port-25 result shows nothing about the server (the reasons of `smtp.not_checked`). */
+export type Port25Unknown = 'probe.egress_unproven' | 'probe.deadline' | 'probe.wait' | 'probe.local_error';
+
+/** What one port-25 result shows of the server: it accepts, it does not, or nothing (and why). */
+export type Port25Seen =
+  | { seen: 'accepts' }
+  | { seen: 'does_not_accept' }
+  | { seen: 'nothing'; reason: Port25Unknown; code?: string };
+
+/**
+ * The rule (docs/codes.md, the note on `smtp.unreachable`): a connection accepted is the server
+ * accepting; a refusal (RST) is the server's own answer; a timeout is the server's only when the
+ * process that probed had lately seen a port-25 connection to another address of the same family
+ * succeed (`egressSeenAt`: this machine's outbound port 25 works) and the audit's deadline did not
+ * cut it; an error here (EADDRNOTAVAIL, ENETUNREACH, EPERM…, the guard), the deadline and the wait
+ * for a connection slot show nothing.
+ */
+export function port25Seen(r: PortResult): Port25Seen {
+  if (r.state === 'open') return { seen: 'accepts' };
+  if (r.state === 'closed') return { seen: 'does_not_accept' };
+  if (r.cut) return { seen: 'nothing', reason: r.cut === 'wait' ? 'probe.wait' : 'probe.deadline' };
+  if (r.state === 'timeout')
+    return r.egressSeenAt ? { seen: 'does_not_accept' } : { seen: 'nothing', reason: 'probe.egress_unproven' };
+  if (r.state === 'skipped') return { seen: 'nothing', reason: 'probe.deadline' };
+  return { seen: 'nothing', reason: 'probe.local_error', code: r.errorCode ?? 'unknown' };
+}
+
+export interface Port25Verdict {
+  /** Every MX address answered on port 25 and none accepts: `smtp.unreachable`. */
+  unreachable: boolean;
+  /**
+   * None accepts, and at least one address showed nothing about the server: port 25 could not be
+   * checked (`smtp.not_checked`, the transport category `error`). The first such address's reason.
+   */
+  notChecked?: { reason: Port25Unknown; code?: string };
+  /** Each port-25 result with what it showed. */
+  seen: { result: PortResult; seen: Port25Seen }[];
+}
+
+/** What the port-25 results of the MX addresses say, taken together (pure). */
+export function port25Verdict(results: PortResult[]): Port25Verdict {
+  const seen = results
+    .filter((r) => r.protocol === 'smtp' && r.port === 25)
+    .map((result) => ({ result, seen: port25Seen(result) }));
+  if (seen.length === 0 || seen.some((s) => s.seen.seen === 'accepts')) return { unreachable: false, seen };
+  const unknown = seen.find((s) => s.seen.seen === 'nothing')?.seen as Extract<Port25Seen, { seen: 'nothing' }>;
+  if (!unknown) return { unreachable: true, seen };
+  const notChecked: Port25Verdict['notChecked'] = { reason: unknown.reason };
+  if (unknown.code) notChecked.code = unknown.code;
+  return { unreachable: false, notChecked, seen };
+}
+
+const UNKNOWN_WORDS: Record<Port25Unknown, string> = {
+  'probe.egress_unproven':
+    'every connection timed out and this machine has not lately connected to port 25 anywhere else (its own outbound port 25 may be blocked)',
+  'probe.deadline': "the audit's deadline cut the connections short",
+  'probe.wait': 'the audit used its time waiting for its turn to connect to the address',
+  'probe.local_error': 'the connection failed on the auditing side',
+};
+
 export function evaluateTransport(domain: string, probes: PortProbe[], dane: DaneInput[]): Finding[] {
   const out: Finding[] = [];
   const results = probes.map((p) => p.result);
-  const smtp25 = results.filter((r) => r.protocol === 'smtp' && r.port === 25);
-  const attempted = smtp25.filter((r) => r.state !== 'guarded' && r.state !== 'skipped');
-  if (attempted.length > 0 && attempted.every((r) => r.state !== 'open')) {
+  const port25 = port25Verdict(results);
+  if (port25.unreachable) {
     out.push(
       finding(
         'smtp.unreachable',
         domain,
-        `None of the ${attempted.length} MX addresses of ${domain} accepts connections on port 25: mail to it cannot be delivered.`,
+        `None of the ${port25.seen.length} MX addresses of ${domain} accepts connections on port 25: mail to it cannot be delivered.`,
         {
-          addresses: attempted.map((r) => ({ address: r.address, state: r.state, error: r.error })),
+          addresses: port25.seen.map(({ result: r }) => ({ address: r.address, state: r.state, error: r.error })),
+        },
+      ),
+    );
+  } else if (port25.notChecked) {
+    const { reason, code } = port25.notChecked;
+    out.push(
+      finding(
+        'smtp.not_checked',
+        domain,
+        `Port 25 of the ${port25.seen.length} MX addresses of ${domain} could not be checked: ${UNKNOWN_WORDS[reason]}${code ? ` (${code})` : ''}. Whether they accept mail is unknown, not bad.`,
+        {
+          ...why(reason, code ? { code } : {}),
+          addresses: port25.seen.map(({ result: r, seen: s }) => ({
+            address: r.address,
+            state: r.state,
+            ...(s.seen === 'nothing' ? { reason: s.reason } : {}),
+          })),
         },
       ),
     );

@@ -210,7 +210,10 @@ export class ProbeCache {
     if (!got) {
       // Another process still probes and this audit has no time left to wait.
       return {
-        probe: { result: { ...t, state: 'skipped', error: 'the audit reached its deadline' }, served: [] },
+        probe: {
+          result: { ...t, state: 'skipped', error: 'the audit reached its deadline', cut: 'wait' },
+          served: [],
+        },
         ttlMs: 0,
         audit: true,
       };

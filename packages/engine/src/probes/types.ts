@@ -46,6 +46,8 @@ export interface PortResult extends PortTarget {
   /** After connecting: `ok`, or how the server misbehaved. */
   dialog?: 'ok' | 'unresponsive' | 'protocol_error' | 'rejected';
   error?: string;
+  /** With `error` and state `error` or `guarded`: the system's error code (ENETUNREACH, EADDRNOTAVAIL…, EGUARD). */
+  errorCode?: string;
   greeting?: string;
   /** STARTTLS (SMTP, IMAP) or STLS (POP3) offered before TLS. */
   starttls?: boolean;
@@ -56,6 +58,20 @@ export interface PortResult extends PortTarget {
   /** Why the handshake failed, as a code: `timeout`, or the TLS library's error code. */
   tlsErrorCode?: string;
   legacy?: { accepted: boolean; protocol?: string };
+  /**
+   * Set when what the probe failed to see is our audit's doing, not the server's: `deadline`, the
+   * audit's deadline cut a step short (or left no time to start); `wait`, the time went in waiting
+   * for a connection slot at the address (the per-address limit) or for another process's probe of
+   * it. Such a result is never shared and says nothing about the server.
+   */
+  cut?: 'deadline' | 'wait';
+  /**
+   * On a port-25 timeout only: when the process that probed last saw a port-25 connection to
+   * another address of the same family succeed (ISO time, within its egress window, probes/egress.ts).
+   * Without it a timeout may be this machine's outbound port 25 being blocked, and is not counted
+   * as the server's.
+   */
+  egressSeenAt?: string;
 }
 
 /**

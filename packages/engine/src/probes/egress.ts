@@ -1,0 +1,67 @@
+/**
+ * Whether this machine can open connections to port 25 at all. Many networks (most clouds among
+ * them) block outbound port 25: every connection then times out, exactly as it would to a mail
+ * server that drops them. A timeout is taken as the server's doing only when the same process
+ * has lately seen a port-25 connection to another address of the same family succeed; without that,
+ * what could not be checked is not reported as bad (docs/codes.md, `smtp.not_checked`).
+ *
+ * The witness is the prober's own: a result read from another process (through a ProbeShare)
+ * carries the evidence of the process that probed (`PortResult.egressSeenAt`), never this one's,
+ * since two machines of one fleet need not share one way out.
+ */
+import { isIP } from 'node:net';
+import type { PortResult } from './types.js';
+
+export interface EgressWitnessOptions {
+  /** How long a port-25 success is evidence that outbound port 25 works. @default 900000 */
+  windowMs?: number;
+  /** Addresses remembered (the newest successes). @default 64 */
+  maxAddresses?: number;
+}
+
+/** Port-25 connections that succeeded lately, by address; shared by every audit of a process. */
+export class EgressWitness {
+  readonly windowMs: number;
+  private readonly maxAddresses: number;
+  /** Address → time of its newest success (ms); insertion order is age order. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(o: EgressWitnessOptions = {}) {
+    this.windowMs = o.windowMs ?? 900_000;
+    this.maxAddresses = o.maxAddresses ?? 64;
+  }
+
+  /** A port-25 connection to `address` succeeded at `at` (ms). */
+  saw(address: string, at: number): void {
+    this.seen.delete(address);
+    this.seen.set(address, at);
+    if (this.seen.size > this.maxAddresses) this.seen.delete(this.seen.keys().next().value as string);
+  }
+
+  /**
+   * The time (ms) of the newest success to an address other than `address`, of its family, no
+   * older than the window at `at`; undefined without one.
+   */
+  evidence(address: string, at: number): number | undefined {
+    const family = isIP(address);
+    let best: number | undefined;
+    for (const [a, t] of this.seen) {
+      if (a === address || isIP(a) !== family || at - t > this.windowMs) continue;
+      if (best === undefined || t > best) best = t;
+    }
+    return best;
+  }
+
+  /**
+   * What a port-25 probe made here adds: an accepted connection is evidence; a timeout not cut by
+   * the audit gets the evidence seen so far (`egressSeenAt`), or none.
+   */
+  note(r: PortResult, at: number): void {
+    if (r.port !== 25 || r.protocol !== 'smtp') return;
+    if (r.state === 'open') this.saw(r.address, at);
+    else if (r.state === 'timeout' && !r.cut) {
+      const seen = this.evidence(r.address, at);
+      if (seen !== undefined) r.egressSeenAt = new Date(seen).toISOString();
+    }
+  }
+}
