@@ -3,10 +3,11 @@
  * the HTTPS server of MTA-STS policies, a host whose TLS is broken, and a nameserver that never
  * answers. Started by lab.ts with the path of a spec file; writes `<spec>.ready` once listening.
  */
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import type { SmtpProfile } from './model.js';
 
@@ -106,6 +107,72 @@ function endlessServer(): Server {
   });
 }
 
+/**
+ * The listener of a `blackhole` host: in a process of its own whose event loop blocks once it
+ * listens, so that it never accepts. Its accept queue (backlog 1) holds two connections; once
+ * they are in, Linux drops every further SYN (the queue is full), so a client's connect times out.
+ */
+const BLACKHOLE_LISTENER = `
+const net = require('node:net');
+const fs = require('node:fs');
+const [address, ready] = process.argv.slice(1);
+const server = net.createServer();
+server.on('error', (err) => { console.error('blackhole ' + address + ':25: ' + err.message); process.exit(1); });
+server.listen({ port: 25, host: address, backlog: 1 }, () => {
+  fs.writeFileSync(ready, String(process.pid));
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+});`;
+
+/** Whether a TCP connection to address:port completes within `ms`; the socket is kept when it does. */
+function tryConnect(address: string, port: number, ms: number): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = connect({ host: address, port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(undefined);
+    }, ms);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+    s.once('error', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(undefined);
+    });
+  });
+}
+
+/** Connections that fill blackhole listeners' accept queues: held for the daemon's life. */
+const held: Socket[] = [];
+
+/** Starts a `blackhole` port 25 at `address` (a child of the daemon, in its process group) and fills its queue. */
+async function blackholeSmtp(address: string, specFile: string): Promise<void> {
+  const ready = `${specFile}.blackhole-${address}`;
+  rmSync(ready, { force: true });
+  const child = spawn(process.execPath, ['-e', BLACKHOLE_LISTENER, address, ready], { stdio: 'inherit' });
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  for (let i = 0; !existsSync(ready); i++) {
+    if (exited || i > 500) throw new Error(`blackhole listener at ${address}:25 did not start`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  for (let i = 0; i < 2; i++) {
+    const s = await tryConnect(address, 25, 2000);
+    if (!s) throw new Error(`could not fill the queue of the blackhole at ${address}:25`);
+    s.on('error', () => {});
+    held.push(s);
+  }
+  // The proof that it drops: a third connection gets no answer.
+  const third = await tryConnect(address, 25, 500);
+  if (third) {
+    third.destroy();
+    throw new Error(`the blackhole at ${address}:25 accepted a connection`);
+  }
+}
+
 async function main(specFile: string): Promise<void> {
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as DaemonSpec;
   const starts: Promise<void>[] = [];
@@ -113,6 +180,10 @@ async function main(specFile: string): Promise<void> {
     for (const address of [h.address, ...(h.address6 ? [h.address6] : [])]) {
       if (h.profile === 'endless') {
         starts.push(listen(endlessServer(), 25, address));
+        continue;
+      }
+      if (h.profile === 'blackhole') {
+        starts.push(blackholeSmtp(address, specFile));
         continue;
       }
       if (h.profile === 'badtls') {

@@ -67,7 +67,12 @@ export type SmtpProfile =
   /** Like good, but every greeting comes 4 seconds late (within probe timeouts): slow audits for service tests. */
   | 'slow'
   /** 25 only: answers a connection with an endless line instead of a greeting. */
-  | 'endless';
+  | 'endless'
+  /**
+   * 25 only, and no connection to it is ever answered: SYNs go unanswered, as behind a firewall
+   * that drops them, so a client's connect times out (nothing else on 465 and 587: refused).
+   */
+  | 'blackhole';
 
 export type CertKind =
   /** Signed by the lab CA, valid for a year, names the host. */
@@ -179,7 +184,8 @@ export type FindingCode =
   | 'spf.mx.too_many'
   | 'dkim.key.not_for_email'
   | 'mta_sts.record.invalid'
-  | 'smtp.ipv6.unreachable';
+  | 'smtp.ipv6.unreachable'
+  | 'smtp.not_checked';
 
 /** A domain to audit, with what the audit must report for it. */
 export interface Scenario {
@@ -219,6 +225,7 @@ export const PROBE_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
   'transport.unresponsive',
   'transport.protocol_error',
   'smtp.ipv6.unreachable',
+  'smtp.not_checked',
 ]);
 
 /** An MTA-STS policy served over HTTPS at `mta-sts.<domain>`. */

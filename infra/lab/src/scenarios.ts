@@ -515,6 +515,18 @@ function scenarios(variant: LabVariant): Fragment {
     }),
   );
   add(
+    scenario(
+      'smtp-blackhole.test',
+      'the only MX never answers on 25 (SYNs dropped: every connect times out); unreachable from a process that has seen port 25 answer elsewhere, as here beside the other scenarios; from one that has not, smtp.not_checked (tests/engine/egress.test.ts)',
+      ['smtp.unreachable'],
+      {
+        mx: ['mx.smtp-blackhole.test'],
+        hosts: [{ name: 'mx.smtp-blackhole.test', smtp: 'blackhole' }],
+        absent: ['smtp.not_checked'],
+      },
+    ),
+  );
+  add(
     scenario('smtp-nostarttls.test', 'the MX does not offer STARTTLS on 25', ['smtp.starttls.missing'], {
       mx: ['mx.smtp-nostarttls.test'],
       hosts: [{ name: 'mx.smtp-nostarttls.test', smtp: 'nostarttls' }],
