@@ -611,6 +611,31 @@ describe('the OpenAPI document', () => {
           }
     assert.ok(n > 100, `${n} response schemas`);
   });
+
+  it("every example in it matches its schema (schemas' examples, parameters' and bodies' example)", () => {
+    const wrong: string[] = [];
+    let n = 0;
+    const walk = (node: unknown, ptr: string): void => {
+      if (!node || typeof node !== 'object') return;
+      const o = node as Json;
+      if (Array.isArray(o.examples) && ptr.includes('/schemas/')) {
+        for (const example of o.examples) {
+          n++;
+          const e = schemaErrors(validatorAt(`${ptr} examples`, o), example);
+          if (e) wrong.push(`${ptr}: ${JSON.stringify(example)}: ${e}`);
+        }
+      }
+      if ('example' in o && o.schema && typeof o.schema === 'object') {
+        n++;
+        const e = schemaErrors(validatorAt(`${ptr} example`, o.schema as Json), o.example);
+        if (e) wrong.push(`${ptr}: ${JSON.stringify(o.example)}: ${e}`);
+      }
+      for (const [k, v] of Object.entries(o)) if (k !== 'examples' && k !== 'example') walk(v, `${ptr}/${pointer(k)}`);
+    };
+    walk(doc, '#');
+    assert.deepEqual(wrong, []);
+    assert.ok(n >= 20, `${n} examples`);
+  });
 });
 
 describe('every operation against the document', () => {
@@ -779,6 +804,12 @@ describe('every operation against the document', () => {
     const get = 'GET /v1/audits/{id}';
     const g = await exercise(get, 'done, with its report', { params: { id: auditId }, key: readA }, 200);
     assert.equal((g.json().report as Json).schema, 'mailaudit.report/1');
+    // The report's own JSON Schema, as the API serves it, takes the report as the API serves it.
+    const own = new Ajv2020({ strict: true, allErrors: true });
+    (addFormatsModule as unknown as (a: Ajv2020) => void)(own);
+    const reportSchema = (await send('GET /v1/schemas/report.json', { key: null })).json();
+    const validReport = own.compile(reportSchema);
+    assert.equal(schemaErrors(validReport, g.json().report), undefined);
     await exercise(get, 'in Turkish', { params: { id: auditId }, headers: { 'accept-language': 'tr' } }, 200);
     await exercise(get, 'not a UUID', { params: { id: 'nope' } }, 400);
     await exercise(get, 'no such audit', { params: { id: UNKNOWN_UUID } }, 404);
