@@ -97,6 +97,26 @@ describe('diffReports compares only what was looked at', () => {
     assert.deepEqual(back.newListings, []);
   });
 
+  it('port 25 that could not be checked is not compared, even where another port makes transport fail', () => {
+    const transport = (code: string, severity: Finding['severity'], subject: string): Finding => ({
+      ...f(code, severity, subject),
+      category: 'transport',
+    });
+    const unreachable = transport('smtp.unreachable', 'critical', 'example.com');
+    const notChecked = transport('smtp.not_checked', 'info', 'example.com');
+    const plaintext = transport('imap.plaintext_auth', 'critical', 'mail.example.com:143');
+    const before = v2([unreachable, plaintext], { transport: 'fail' }, 69, 'D');
+    // Tonight port 25 could not be checked; IMAP still allows login in clear, so transport is `fail`.
+    const after = { ...v2([notChecked, plaintext], { transport: 'fail' }, 69, 'D'), outcome: 'partial' as const };
+    const d = diffReports(before, after);
+    assert.deepEqual([d.resolved, d.added], [[], []], 'smtp.unreachable is not "resolved"');
+    assert.deepEqual(d.notCompared, ['transport']);
+    assert.equal(d.different, false);
+    // And back: the unreachable port 25 is not "new" either.
+    const back = diffReports(after, before);
+    assert.deepEqual([back.resolved, back.added, back.regressed], [[], [], false]);
+  });
+
   it('worse and better follow the score and the grade in the same direction', () => {
     const good = v2([]);
     const bad = v2([f('spf.all.pass', 'critical')], { spf: 'fail' }, 69, 'D');
