@@ -19,6 +19,8 @@ export interface AuditOutcome {
   dnsQueries: number;
   /** Probe results by state (open, closed, timeout, guarded, …). */
   probes: Record<string, number>;
+  /** Why port 25 of the domain's mail hosts could not be checked (`smtp.not_checked`'s reason), if so. */
+  port25NotChecked?: string;
 }
 
 /** The series a worker records for each audit that ends. */
@@ -27,6 +29,7 @@ export class AuditMetrics {
   private readonly duration: Histogram;
   private readonly dnsQueries: Counter;
   private readonly probes: Counter<'outcome'>;
+  private readonly port25NotChecked: Counter<'reason'>;
   /** Audits that ended inconclusive: the resolvers failed the control query. */
   readonly inconclusive: Counter;
   /** Nights that found the resolvers failing (one alert each): the operators' outage alarm. */
@@ -62,6 +65,12 @@ export class AuditMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.port25NotChecked = new Counter({
+      name: 'mailaudit_port25_not_checked_total',
+      help: 'Audits whose port 25 could not be checked from this worker (smtp.not_checked), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.inconclusive = new Counter({
       name: 'mailaudit_audits_inconclusive_total',
       help: 'Audits that ended inconclusive: the resolvers did not answer the control query',
@@ -84,6 +93,7 @@ export class AuditMetrics {
     if (o.status === 'done') this.duration.observe(o.durationMs / 1000);
     if (o.dnsQueries > 0) this.dnsQueries.inc(o.dnsQueries);
     for (const [outcome, n] of Object.entries(o.probes)) if (n > 0) this.probes.inc({ outcome }, n);
+    if (o.port25NotChecked) this.port25NotChecked.inc({ reason: o.port25NotChecked });
   }
 }
 

@@ -10,20 +10,30 @@ describe('metrics', () => {
     assert.equal(auditMetrics(registry), m, 'one set of series per registry');
     m.record({ status: 'done', durationMs: 800, dnsQueries: 12, probes: { open: 3, closed: 1, timeout: 0 } });
     m.record({ status: 'failed', durationMs: 0, dnsQueries: 0, probes: {} });
+    m.record({
+      status: 'done',
+      durationMs: 300,
+      dnsQueries: 0,
+      probes: { timeout: 1 },
+      port25NotChecked: 'probe.egress_unproven',
+    });
     const text = await registry.metrics();
     for (const line of [
-      'mailaudit_audits_finished_total{status="done"} 1',
+      'mailaudit_audits_finished_total{status="done"} 2',
       'mailaudit_audits_finished_total{status="failed"} 1',
-      'mailaudit_audit_duration_seconds_bucket{le="0.5"} 0',
-      'mailaudit_audit_duration_seconds_bucket{le="1"} 1',
-      'mailaudit_audit_duration_seconds_bucket{le="+Inf"} 1',
-      'mailaudit_audit_duration_seconds_count 1',
+      'mailaudit_audit_duration_seconds_bucket{le="0.25"} 0',
+      'mailaudit_audit_duration_seconds_bucket{le="0.5"} 1',
+      'mailaudit_audit_duration_seconds_bucket{le="1"} 2',
+      'mailaudit_audit_duration_seconds_bucket{le="+Inf"} 2',
+      'mailaudit_audit_duration_seconds_count 2',
       'mailaudit_dns_queries_total 12',
       'mailaudit_probes_total{outcome="open"} 3',
       'mailaudit_probes_total{outcome="closed"} 1',
+      'mailaudit_probes_total{outcome="timeout"} 1',
+      'mailaudit_port25_not_checked_total{reason="probe.egress_unproven"} 1',
     ])
       assert.ok(text.split('\n').includes(line), `${line} in\n${text}`);
-    assert.doesNotMatch(text, /outcome="timeout"/, 'no zero samples for outcomes never seen');
+    assert.doesNotMatch(text, /outcome="guarded"/, 'no zero samples for outcomes never seen');
   });
 
   it('adds up the probe sources of a registry at each scrape, and leaves out one that fails', async () => {

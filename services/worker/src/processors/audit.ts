@@ -76,11 +76,13 @@ export async function processAudit(ctx: WorkerContext, job: Job<AuditJob>): Prom
   // the other audits finishing now (store-reports.ts); their jobs queued once it committed.
   const reportId = await ctx.reports.store(audit, report);
   if (report.outcome === 'inconclusive') ctx.auditMetrics.inconclusive.inc();
+  const port25 = report.findings.find((f) => f.code === 'smtp.not_checked');
   ctx.auditMetrics.record({
     status: 'done',
     durationMs: report.durationMs,
     dnsQueries: (report.evidence.dns as { queries?: number } | undefined)?.queries ?? 0,
     probes: probeOutcomes(report),
+    ...(port25 ? { port25NotChecked: String(port25.params.reason) } : {}),
   });
   return reportId ? `report ${reportId}` : 'report already stored';
 }
