@@ -62,7 +62,11 @@ const DomainName = Type.String({
   description: 'A domain; Unicode names are converted to punycode',
   examples: ['example.com'],
 });
-const Selector = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$', maxLength: 63 });
+const Selector = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$',
+  maxLength: 63,
+  description: 'a DKIM selector: letters, digits, dots, hyphens and underscores, from a letter or digit, 63 at most',
+});
 const Selectors = Type.Array(Selector, {
   maxItems: 50,
   description: 'DKIM selectors to look up',

@@ -64,10 +64,25 @@ const BrandingBody = Type.Object(
     accentColor: Type.Optional(Nullable(Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: '#rrggbb' }))),
     senderName: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100 }))),
     senderAddress: Type.Optional(
-      Nullable(Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$' })),
+      Nullable(
+        Type.String({
+          minLength: 3,
+          maxLength: 254,
+          pattern: '^[^@\\s]+@[^@\\s]+$',
+          description: 'The From address of the emails: one address, local@domain',
+        }),
+      ),
     ),
     footerText: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 500 }))),
-    supportUrl: Type.Optional(Nullable(Type.String({ maxLength: 2000, pattern: '^https?://' }))),
+    supportUrl: Type.Optional(
+      Nullable(
+        Type.String({
+          maxLength: 2000,
+          pattern: '^https?://',
+          description: 'Where your customers get help: an http:// or https:// URL',
+        }),
+      ),
+    ),
     logoUrl: Type.Optional(
       Nullable(
         Type.String({
