@@ -359,6 +359,9 @@ function errorProblems(answer: Answer): string[] {
   const problems: string[] = [];
   if (INTERNALS.test(String(error.message)))
     problems.push(`the message tells the schema's internals: ${error.message}`);
+  // A value of the wrong form is told which form, in words.
+  if (/is not in the expected form$/.test(String(error.message)))
+    problems.push(`the message does not say what form is expected: ${error.message}`);
   if (
     answer.status === 400 &&
     error.code !== 'bad_request' &&
@@ -682,6 +685,8 @@ describe('every operation against the document', () => {
     };
     await exercise(op, 'a name, a colour and an uploaded logo', valid, 200);
     await exercise(op, 'a colour that is not #rrggbb', { body: { accentColor: 'red' } }, 400);
+    await exercise(op, 'a sender that is not an address', { body: { senderAddress: 'nobody' } }, 400);
+    await exercise(op, 'a support URL that is not http(s)', { body: { supportUrl: 'ftp://x' } }, 400);
     await exercise(
       op,
       'a logo both uploaded and by URL',
