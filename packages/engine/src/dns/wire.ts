@@ -105,14 +105,19 @@ export function encodeQuery(id: number, name: string, qtype: number, cd: boolean
 
 /** Offset just past the name read last by `readName`. */
 let nameEnd = 0;
+/** The octets of the name being read, dots between labels (at most 255 with them, RFC 1035 2.3.4). */
+const nameOctets = Buffer.alloc(256);
 
-/** Reads a possibly compressed name (RFC 1035 4.1.4) at `start`; sets `nameEnd`. */
+/**
+ * Reads a possibly compressed name (RFC 1035 4.1.4) at `start`; sets `nameEnd`. The labels' octets
+ * are gathered and turned into one string at the end, not a string per label.
+ */
 function readName(msg: Buffer, start: number, limit: number): string {
   let off = start;
   let jumped = false;
   let hops = 0;
   let total = 1;
-  let out = '';
+  let n = 0;
   for (;;) {
     if (off >= limit) throw new WireError('a name runs past its end');
     const len = msg[off] as number;
@@ -137,11 +142,11 @@ function readName(msg: Buffer, start: number, limit: number): string {
     total += len + 1;
     if (total > 255) throw new WireError('a name longer than 255 octets');
     if (off + 1 + len > limit) throw new WireError('a label runs past its end');
-    const label = msg.toString('latin1', off + 1, off + 1 + len);
-    out = out === '' ? label : `${out}.${label}`;
+    if (n > 0) nameOctets[n++] = 0x2e;
+    for (let i = off + 1; i <= off + len; i++) nameOctets[n++] = msg[i] as number;
     off += 1 + len;
   }
-  return out.toLowerCase();
+  return n === 0 ? '' : nameOctets.toString('latin1', 0, n).toLowerCase();
 }
 
 /** Offset past the name at `off`, without reading it. */
@@ -308,7 +313,12 @@ export function decodeAnswer(msg: Buffer, qtype: number): WireAnswer {
       if (type !== qtype && type !== CNAME) continue;
       const value = rdata(msg, type, start, len);
       if (value === undefined) continue;
-      out.records.push({ owner: readName(msg, owner, msg.length), type, ttl, value });
+      // An owner that points at the question's name (offset 12, as answers mostly are) is that name.
+      const ownerName =
+        qd > 0 && msg[owner] === 0xc0 && msg[owner + 1] === 12
+          ? (out.qname as string)
+          : readName(msg, owner, msg.length);
+      out.records.push({ owner: ownerName, type, ttl, value });
     } else if (i < an + ns) {
       if (type !== SOA || len < 22) continue;
       const soa = rdata(msg, SOA, start, len) as SoaRecord | undefined;
