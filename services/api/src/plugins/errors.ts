@@ -19,14 +19,19 @@ function fromStore(err: Error): AppError | undefined {
   if (err instanceof StoreTimeout) return errors.unavailable('a data store did not answer in time; retry later');
   if (isDatabaseUnavailable(err)) return errors.unavailable('the database is unavailable; retry later');
   if (isRedisUnavailable(err)) return errors.unavailable('the queue store is unavailable; retry later');
-  if (isDataException(err)) return errors.badRequest(`a value of the request is out of range: ${err.message}`);
+  // Postgres's own words stay in the log (the handler logs them): they tell the database's internals.
+  if (isDataException(err))
+    return errors.badRequest(
+      'a value of the request cannot be used: a NUL character, or a number or date out of range',
+    );
   return undefined;
 }
 
 const plugin: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((err: Error, req, reply) => {
     let e = err instanceof AppError ? err : (fromFramework(err) ?? fromStore(err));
-    if (e && e.statusCode >= 500) req.log.warn({ err: err.message, code: e.code }, 'request refused');
+    if (e && (e.statusCode >= 500 || isDataException(err)))
+      req.log.warn({ err: err.message, code: e.code }, 'request refused');
     if (!e) {
       req.log.error({ err }, 'request failed');
       e = errors.internal();
