@@ -440,7 +440,14 @@ export const OverviewQuery = Type.Object(
         description: 'true: audited domains only; false: never audited only',
       }),
     ),
-    prefix: Type.Optional(Type.String({ maxLength: 253, description: 'Domains whose name starts with this' })),
+    prefix: Type.Optional(
+      Type.String({
+        maxLength: 253,
+        pattern: '^[A-Za-z0-9.-]*$',
+        description:
+          'Domains whose name starts with this (letters, digits, dots and hyphens: the ASCII form of a name)',
+      }),
+    ),
     sort: Type.Optional(
       Type.Union(
         OVERVIEW_SORTS.flatMap((s) => [Type.Literal(s), Type.Literal(`-${s}`)]),
