@@ -344,8 +344,9 @@ function requestProblems(op: string, c: Call): string[] {
   return problems;
 }
 
-/** Validator wording that must not reach a client (issue 14: no schema internals). */
-const INTERNALS = /must (match pattern|be equal to constant|NOT have additional|have required property|match a schema)/;
+/** Validator and Postgres wording that must not reach a client (issue 14: no schema internals). */
+const INTERNALS =
+  /must (match pattern|be equal to constant|NOT have additional|have required property|match a schema)|invalid byte sequence|out of range for type|violates .* constraint/;
 
 /**
  * What the document's 400 promises beyond the schema: a field that fails validation, or a name
@@ -686,6 +687,7 @@ describe('every operation against the document', () => {
     await exercise(op, 'a name, a colour and an uploaded logo', valid, 200);
     await exercise(op, 'a colour that is not #rrggbb', { body: { accentColor: 'red' } }, 400);
     await exercise(op, 'a sender that is not an address', { body: { senderAddress: 'nobody' } }, 400);
+    await exercise(op, 'a name with a NUL, which Postgres cannot store', { body: { productName: 'a\u0000b' } }, 400);
     await exercise(op, 'a support URL that is not http(s)', { body: { supportUrl: 'ftp://x' } }, 400);
     await exercise(
       op,
@@ -863,6 +865,9 @@ describe('every operation against the document', () => {
     assert.equal((g.json().error as Json).field, '/query/grade');
     await exercise(op, 'a sort that is none', { query: 'sort=colour' }, 400);
     await exercise(op, 'a date that is not one', { query: 'changedSince=yesterday' }, 400);
+    await exercise(op, 'by prefix', { query: 'prefix=good' }, 200);
+    const nul = await exercise(op, 'a prefix with a NUL', { query: 'prefix=%00' }, 400);
+    assert.equal((nul.json().error as Json).field, '/query/prefix');
     await commonRefusals(op, {});
 
     const f = 'GET /v1/findings';
