@@ -246,4 +246,33 @@ describe('DnsCache', () => {
     await cache.query('n0.test', 'A');
     assert.equal(asked.length, 31);
   });
+
+  it('keeps the names asked again and again, letting the ones asked once go first', async () => {
+    let now = 1_000_000;
+    const { client, asked } = counting(
+      Object.fromEntries(
+        ['mx.hoster.test', ...Array.from({ length: 50 }, (_, i) => `d${i}.test`)].map((n) => [
+          n,
+          { status: 'ok' as const, ttl: 300 },
+        ]),
+      ),
+    );
+    const cache = new DnsCache(client, { maxEntries: 10, now: () => now });
+    // Each domain's own name once, the hoster's mail host by every one of them.
+    for (let i = 0; i < 50; i++) {
+      await cache.query(`d${i}.test`, 'MX');
+      await cache.query('mx.hoster.test', 'A');
+    }
+    assert.equal(asked.filter((q) => q === 'mx.hoster.test A').length, 1);
+    assert.equal(cache.size, 10);
+    // The least recently used went: the first domains', not the last ones'.
+    await cache.query('d49.test', 'MX');
+    assert.equal(asked.length, 51);
+    await cache.query('d0.test', 'MX');
+    assert.equal(asked.length, 52);
+    // Stale entries at the old end go as the cache is used, even when it has room.
+    now += 600_000;
+    await cache.query('mx.hoster.test', 'A');
+    assert.equal(cache.size, 1);
+  });
 });

@@ -4,15 +4,25 @@
  * once. Identical questions in flight are asked once too. Answers are kept for their TTL (RFC 1035
  * 3.2.1; negative ones for the SOA's negative TTL, RFC 2308 5), less one second so that an answer
  * never outlives the copy in the recursive resolver's cache it came from; a failure ("could not
- * look") is never kept once it has been handed to the questions waiting for it. Bounded in size:
- * the oldest entries go first.
+ * look") is never kept once it has been handed to the questions waiting for it.
+ *
+ * Bounded in entries, least recently used first: a night asks most of a domain's own names once
+ * (its MX, SPF, DMARC, DKIM… records), while the names its hoster's domains share (mail hosts,
+ * their addresses, PTRs and blocklist answers, SPF includes) are asked again and again. Keeping
+ * every answer for its TTL made the cache the largest thing a worker held at the end of a night
+ * (about 600 bytes an answer, up to 100,000 of them); an LRU of a few thousand keeps the shared
+ * names hot and lets the one-off names go soon after their audit, which has its own copy
+ * (audit-dns.ts) for as long as it runs.
  */
 import type { DnsClient } from './audit-dns.js';
 import type { RRType } from './records.js';
 import type { DnsAnswer, QueryOptions } from './resolver.js';
 
+/** Entries a DnsCache keeps at most unless told otherwise. */
+export const DNS_CACHE_MAX_ENTRIES = 10_000;
+
 export interface DnsCacheOptions {
-  /** Entries kept at most. @default 100000 */
+  /** Entries kept at most (questions in flight included); the least recently used go first. @default 10000 */
   maxEntries?: number;
   /** Longest an answer is kept, whatever its TTL, in seconds. @default 3600 */
   maxTtlSeconds?: number;
@@ -48,7 +58,7 @@ export class DnsCache implements DnsClient {
     private readonly client: DnsClient,
     opts: DnsCacheOptions = {},
   ) {
-    this.maxEntries = opts.maxEntries ?? 100_000;
+    this.maxEntries = Math.max(1, opts.maxEntries ?? DNS_CACHE_MAX_ENTRIES);
     this.maxTtlMs = (opts.maxTtlSeconds ?? 3600) * 1000;
     this.now = opts.now ?? Date.now;
   }
@@ -65,17 +75,19 @@ export class DnsCache implements DnsClient {
     if (hit) {
       if (hit.expires === Number.POSITIVE_INFINITY) {
         this.stats.joined++;
+        this.touch(key, hit);
         return hit.answer as Promise<DnsAnswer<T>>;
       }
       if (hit.expires > this.now()) {
         this.stats.hits++;
+        this.touch(key, hit);
         return hit.answer as Promise<DnsAnswer<T>>;
       }
       this.entries.delete(key);
     }
     this.stats.misses++;
     const entry: Entry = { answer: this.client.query(n, type, opts), expires: Number.POSITIVE_INFINITY };
-    if (this.entries.size >= this.maxEntries) this.evict();
+    this.evict();
     this.entries.set(key, entry);
     entry.answer.then(
       (a) => {
@@ -92,17 +104,27 @@ export class DnsCache implements DnsClient {
     return entry.answer as Promise<DnsAnswer<T>>;
   }
 
-  /** Drops stale entries, then the oldest tenth if it is still full (in-flight ones stay). */
+  /** Marks an entry as the most recently used: a Map iterates in insertion order, so it goes last. */
+  private touch(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  /**
+   * Makes room for one entry: drops the least recently used ones until there is, and a stale one
+   * found first on the way even when there is (so that an idle cache empties as it is used).
+   * Questions in flight stay: their waiters hold them anyway.
+   */
   private evict(): void {
     const now = this.now();
-    for (const [k, e] of this.entries) if (e.expires <= now) this.entries.delete(k);
-    if (this.entries.size < this.maxEntries) return;
-    let drop = Math.max(1, Math.floor(this.maxEntries / 10));
     for (const [k, e] of this.entries) {
-      if (drop <= 0) break;
-      if (e.expires === Number.POSITIVE_INFINITY) continue;
-      this.entries.delete(k);
-      drop--;
+      if (e.expires === Number.POSITIVE_INFINITY) {
+        // In flight: skipped, unless nothing but questions in flight fills the cache.
+        if (this.entries.size < this.maxEntries) return;
+        continue;
+      }
+      if (e.expires <= now || this.entries.size >= this.maxEntries) this.entries.delete(k);
+      else return;
     }
   }
 }
