@@ -59,6 +59,13 @@ export interface Config extends DatabaseConfig {
   concurrency: number;
   /** Threads a worker process runs its audits on; 0: one per core (os.availableParallelism()), 1: none. @default 0 */
   auditThreads: number;
+  /**
+   * V8's young generation of each audit thread, in MB (Worker `resourceLimits.maxYoungGenerationSizeMb`);
+   * 0: V8's own or node's flags (Node 24 lets a busy thread's new space grow to 128 MB). @default 48
+   */
+  threadYoungMb: number;
+  /** DNS answers a worker keeps at most, per audit thread (the least recently used go first). @default 10000 */
+  dnsCacheMaxEntries: number;
   /** How long a job stays locked without a heartbeat before another worker takes it over. @default 30000 */
   lockMs: number;
   /** Deadline of one audit. @default 60000 ({@link DEFAULT_AUDIT_TIMEOUT_MS}) */
@@ -225,6 +232,8 @@ function configOf(e: StaticDecode<typeof Env>): Config {
     metricsHost: e.METRICS_HOST,
     concurrency: e.WORKER_CONCURRENCY,
     auditThreads: e.WORKER_AUDIT_THREADS,
+    threadYoungMb: e.WORKER_THREAD_YOUNG_MB,
+    dnsCacheMaxEntries: e.DNS_CACHE_MAX_ENTRIES,
     lockMs: e.WORKER_LOCK_MS,
     auditTimeoutMs: e.AUDIT_TIMEOUT_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

@@ -18,7 +18,7 @@ if (!parentPort) throw new Error('pool-thread.ts runs as a worker thread of an A
 const port = parentPort;
 
 const resolver = new Resolver({ servers: setup.servers, maxInFlight: setup.maxInFlight });
-const dns = new DnsCache(resolver);
+const dns = new DnsCache(resolver, setup.dnsCacheEntries ? { maxEntries: setup.dnsCacheEntries } : {});
 const trust = new TrustStore(setup.caFile);
 const local = new AddressLimiter(setup.perAddress);
 // Probe results and the connection limit shared with other processes, when the pool was given a share.

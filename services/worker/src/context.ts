@@ -111,7 +111,7 @@ export function createWorkerContext(
   const localLimiter = new AddressLimiter(config.probePerAddress);
   const auditDeps: AuditDeps = given ?? {
     // One cache for every audit of the process: names a tenant's domains share are asked once.
-    dns: new DnsCache(resolver),
+    dns: new DnsCache(resolver, { maxEntries: config.dnsCacheMaxEntries }),
     now: () => new Date(),
     trust,
     http,
@@ -128,6 +128,8 @@ export function createWorkerContext(
           control: true,
           perAddress: config.probePerAddress,
           probeCache: probeTtls,
+          dnsCacheEntries: config.dnsCacheMaxEntries,
+          youngGenerationMb: config.threadYoungMb,
           ...(config.caFile ? { caFile: config.caFile } : {}),
           ...(config.probeShare
             ? { share: { module: PROBE_SHARE_MODULE, options: { url: config.redisUrl, ...shareOptions } } }
