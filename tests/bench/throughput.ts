@@ -21,7 +21,7 @@
  *      Postgres and Redis, the domains registered through the API, the night started through it,
  *      until its last audit is stored.
  *   npm run bench [-- --domains 2000 --big 10000 --nightly 10000 --concurrency 256 --threads T --run-in 500
- *                    --skip-nightly --only-nightly --only-probes]
+ *                    --skip-nightly --only-nightly --only-probes --no-service-flags]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -417,9 +417,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Node's flags of the service processes, as infra/deploy runs them: V8's semi-spaces at 16 MB and its
+ * old generation collected when it has doubled (docs/performance.md, memory). `--no-service-flags`:
+ * without them, to compare.
+ */
+const SERVICE_NODE_FLAGS = process.argv.includes('--no-service-flags')
+  ? []
+  : ['--max-semi-space-size=16', '--heap-growing-percent=100'];
+
 function start(command: string, env: Record<string, string>): ChildProcess {
   const prof = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF, command)] : [];
-  const child = spawn(process.execPath, [...prof, join(ROOT, 'packages/cli/bin/mailaudit.js'), command], {
+  const args = [...SERVICE_NODE_FLAGS, ...prof, join(ROOT, 'packages/cli/bin/mailaudit.js'), command];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -428,6 +438,13 @@ function start(command: string, env: Record<string, string>): ChildProcess {
     if (!/API listening/.test(text)) process.stderr.write(`[${command}] ${text}`);
   });
   return child;
+}
+
+/** A process's CPU time so far (user + system, ms), read before it stops. */
+function processCpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
 }
 
 /** A process's peak resident set (VmHWM), read before it stops. */
@@ -523,6 +540,7 @@ async function night(workers: number): Promise<void> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const rss = children.slice(1).map((c) => vmHwm(c.pid));
+    const workerCpuMs = children.slice(1).reduce((sum, c) => sum + processCpuMs(c.pid), 0);
     const [counts] = await sql<{ done: number; failed: number; p50: number; p95: number }[]>`
       select count(*) filter (where a.status = 'done')::int as done,
              count(*) filter (where a.status = 'failed')::int as failed,
@@ -536,6 +554,12 @@ async function night(workers: number): Promise<void> {
         `${counts?.done} reports stored, ${counts?.failed} failed, ${NIGHTLY - (counts?.done ?? 0) - (counts?.failed ?? 0)} lost; ` +
         `audit p50 ${Number(counts?.p50).toFixed(0)} ms, p95 ${Number(counts?.p95).toFixed(0)} ms; ` +
         `peak RSS per worker ${rss.map(mib).join(', ')} (${env.WORKER_AUDIT_THREADS} audit thread${env.WORKER_AUDIT_THREADS === '1' ? '' : 's'} each)`,
+    );
+    // Steadier than the wall clock on a shared machine: what the workers cost, start-up included.
+    line(
+      '  CPU of the worker processes',
+      `${(workerCpuMs / NIGHTLY).toFixed(2)} ms a domain (user + system, all threads), so ${CORES} free cores allow ` +
+        `${((CORES * 1000 * NIGHTLY) / workerCpuMs).toFixed(0)} domains/s for the workers alone`,
     );
   } finally {
     await Promise.all(children.map(stop));
