@@ -19,6 +19,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   AddressLimiter,
   type AuditOptions,
+  AuditPool,
   auditDomain,
   bothLimits,
   DnsCache,
@@ -115,6 +116,22 @@ describe('port 25 that never answers, through `mailaudit audit`', () => {
     assert.deepEqual(codes(r), ['smtp.not_checked']);
     assert.equal(finding(r, 'smtp.not_checked')?.params.reason, 'probe.deadline');
     assert.equal(port25(r)[0]?.cut, 'deadline');
+  });
+});
+
+describe('port 25 in an audit pool: the threads of one process share one way out', () => {
+  it("a thread whose only probe times out has the evidence of another thread's success", async () => {
+    const pool = new AuditPool({ servers: [lab.resolver], threads: 2, caFile: lab.caFile });
+    try {
+      const o = { ...options(), allowPrivateTargets: true };
+      // The pool hands work to the least busy thread: good.test to one, the blackhole to the other.
+      const [good, hole] = await Promise.all([pool.audit('good.test', o), pool.audit(BLACKHOLE, o)]);
+      assert.deepEqual(codes(good), []);
+      assert.deepEqual(codes(hole), ['smtp.unreachable']);
+      assert.ok(port25(hole)[0]?.egressSeenAt);
+    } finally {
+      await pool.close();
+    }
   });
 });
 

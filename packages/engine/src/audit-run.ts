@@ -12,7 +12,7 @@ import { dedupe, finding } from './findings.js';
 import { type Connector, netConnector } from './net/connect.js';
 import { GuardedHttpClient, type HttpClient } from './net/http.js';
 import { TrustStore } from './net/trust.js';
-import { EgressWitness } from './probes/egress.js';
+import { EGRESS_CHANNEL, EgressWitness } from './probes/egress.js';
 import { AddressLimiter, type ConnectionLimiter, ProbeCache } from './probes/limits.js';
 import { type CategoryInput, outcomeOf, SCORING_VERSION, score } from './scoring.js';
 import { CATEGORY_IDS, type CategoryId, type Finding, type Report, SEVERITY_RANK } from './types.js';
@@ -52,7 +52,7 @@ export interface AuditDeps {
   probeCache?: ProbeCache | null;
   /**
    * The port-25 connections this process saw succeed, which make a port-25 timeout the server's
-   * (probes/egress.ts). @default a process-wide witness
+   * (probes/egress.ts). @default the process's witness, shared by its threads
    */
   egress?: EgressWitness;
   /**
@@ -65,7 +65,13 @@ export interface AuditDeps {
 
 const sharedLimiter = new AddressLimiter(4);
 const sharedProbeCache = new ProbeCache();
-const sharedEgress = new EgressWitness();
+let sharedEgress: EgressWitness | undefined;
+
+/** The process's witness of port 25 (every thread's, through their channel), made on first use. */
+function processEgress(): EgressWitness {
+  if (!sharedEgress) sharedEgress = new EgressWitness({ channel: EGRESS_CHANNEL });
+  return sharedEgress;
+}
 let defaultTrust: TrustStore | undefined;
 
 /** The system's trust anchors, loaded once per process on first use. */
@@ -152,7 +158,7 @@ export class AuditRun {
       },
       limiter: deps.limiter ?? sharedLimiter,
       probeCache: deps.probeCache === null ? undefined : (deps.probeCache ?? sharedProbeCache),
-      egress: deps.egress ?? sharedEgress,
+      egress: deps.egress ?? processEgress(),
       ehloName: deps.ehloName ?? 'mailaudit.invalid',
       remaining: () => deadlineAt - deps.now().getTime(),
     };

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { BroadcastChannel } from 'node:worker_threads';
 import { auditDomain } from '../src/audit.js';
 import type { Connector } from '../src/net/connect.js';
 import { NetTimeout } from '../src/net/connect.js';
@@ -148,6 +149,33 @@ describe('the egress witness', () => {
     const cut = r25('192.0.2.9', 'timeout', { cut: 'deadline' });
     w.note(cut, T0 + 20);
     assert.equal(cut.egressSeenAt, undefined);
+  });
+
+  it('tells the witnesses of the other threads on its channel, each address once a minute', async () => {
+    const name = `test:egress:${process.pid}:${Date.now()}`;
+    const [w1, w2] = [new EgressWitness({ channel: name }), new EgressWitness({ channel: name })];
+    const heard: number[] = [];
+    const spy = new BroadcastChannel(name);
+    spy.onmessage = (e) => heard.push((e as { data: { at: number } }).data.at);
+    try {
+      w1.note(r25('192.0.2.1', 'open'), T0);
+      w1.note(r25('192.0.2.1', 'open'), T0 + 1000);
+      w1.note(r25('192.0.2.1', 'closed'), T0 + 2000);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(w2.evidence('192.0.2.9', T0 + 3000), T0);
+      assert.deepEqual(heard, [T0], 'one message for two successes within a minute, none for a refusal');
+      w1.note(r25('192.0.2.1', 'open'), T0 + 61_000);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(w2.evidence('192.0.2.9', T0 + 61_000), T0 + 61_000);
+      // What is heard is not told again, and an older success does not replace a newer one.
+      w2.saw('192.0.2.1', T0);
+      assert.equal(w2.evidence('192.0.2.9', T0 + 61_000), T0 + 61_000);
+      assert.deepEqual(heard, [T0, T0 + 61_000]);
+    } finally {
+      w1.close();
+      w2.close();
+      spy.close();
+    }
   });
 
   it('keeps the newest addresses only', () => {
