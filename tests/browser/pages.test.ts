@@ -15,7 +15,13 @@ import { createTestService, eventually, type TestService } from '../service/setu
 import { axeViolations, type Harness, launch, open, screenshot, type Visit, WIDTHS } from './browser.js';
 
 const SECRET = 'test-report-link-secret';
-const DOMAINS = ['good.test', 'cert-expired.test', 'spf-all-pass.test', 'dmarc-none.test'] as const;
+const DOMAINS = [
+  'good.test',
+  'cert-expired.test',
+  'spf-all-pass.test',
+  'dmarc-none.test',
+  'mta-sts-missing.test',
+] as const;
 
 const LOGO = `data:image/svg+xml;base64,${Buffer.from(
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#0f766e"/><path d="M7 11h18v11H7z" fill="none" stroke="#fff" stroke-width="2"/><path d="M7 11l9 7 9-7" fill="none" stroke="#fff" stroke-width="2"/></svg>',
@@ -216,6 +222,17 @@ describe('report pages in Chromium', () => {
             const copies = await assertCopyButtons(v, what, lang === 'tr' ? 'Kopyalandı' : 'Copied');
             if (domain === 'spf-all-pass.test' || domain === 'dmarc-none.test')
               assert.ok(copies > 0, `${what}: a suggested record to copy`);
+            if (domain === 'mta-sts-missing.test') {
+              // The policy file to serve first, its address and content, then the record (issue 10, item 7).
+              assert.equal(copies, 2, `${what}: the policy file and the record to copy`);
+              const file = v.page.locator('.fix-file');
+              assert.match(
+                (await file.locator('dd code').textContent()) ?? '',
+                /^https:\/\/mta-sts\.mta-sts-missing\.test\/\.well-known\/mta-sts\.txt$/,
+              );
+              assert.match((await file.locator('pre').textContent()) ?? '', /^version: STSv1\nmode: testing\nmx: /);
+              assert.match((await file.locator('.file-note').textContent()) ?? '', /mta-sts\.mta-sts-missing\.test/);
+            }
             await assertSectionsOpen(v, what);
             await assertClean(v, what);
             await screenshot(v.page, `report-${domain.replace(/\.test$/, '')}-${lang}-${width}`);

@@ -81,7 +81,7 @@ async function run(audit: AuditRun, domain: string): Promise<Report> {
   const hasMx = apex.records.length > 0 && !isNullMx(apex.records);
   const [mx, mtaSts, dnssecState] = await Promise.all([
     audit.run(mxCheck, { answer: apex }),
-    audit.run(mtaStsCheck),
+    audit.run(mtaStsCheck, { mx: apex }),
     fetchDnssec(audit.dnsFor('dnssec'), domain, apex),
     audit.run(spfCheck, { hasMx }),
     audit.run(dmarcCheck),

@@ -26,6 +26,21 @@ export interface FixRecord {
   type: string;
   name: string;
   value: string;
+  /**
+   * Files that must be served before the record is published (added): the record alone would
+   * make things worse (the `_mta-sts` TXT record without its policy: `mta_sts.policy.unreachable`).
+   */
+  files?: FixFile[];
+}
+
+/** A file a fix needs served (the MTA-STS policy, RFC 8461 3.3). */
+export interface FixFile {
+  /** Where: an https:// URL, answered without a redirect by a server whose certificate is valid for its host name. */
+  url: string;
+  /** The media type to serve it with. */
+  contentType: string;
+  /** The file, exactly. */
+  content: string;
 }
 
 export interface Finding {

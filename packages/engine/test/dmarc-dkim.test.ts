@@ -60,7 +60,10 @@ describe('DMARC', () => {
   it('reports p=none, pct below 100 and a missing rua, each with what fixes it', async () => {
     const f = await dmarc({ '_dmarc.example.com': { TXT: txt('v=DMARC1; p=none; pct=20') } });
     assert.deepEqual(codes(f), ['dmarc.pct.partial', 'dmarc.policy.none', 'dmarc.rua.missing']);
-    assert.equal(f.find((x) => x.code === 'dmarc.policy.none')?.fix?.value, 'v=DMARC1; p=quarantine; pct=20');
+    // One record fixes both: each fix alone would bring back what the other removed.
+    const fixed = 'v=DMARC1; p=quarantine; pct=20; rua=mailto:dmarc-reports@example.com';
+    assert.equal(f.find((x) => x.code === 'dmarc.policy.none')?.fix?.value, fixed);
+    assert.equal(f.find((x) => x.code === 'dmarc.rua.missing')?.fix?.value, fixed);
     assert.equal(f.find((x) => x.code === 'dmarc.pct.partial')?.params.pct, 20);
   });
 
@@ -229,9 +232,21 @@ describe('TLS-RPT, BIMI, MTA-STS records', () => {
 
   it('MTA-STS: missing with a dated record, present, failed', async () => {
     const today = new Date('2026-11-29T10:00:00Z');
-    const run = async (zone: StubZone) => evaluateMtaSts(await fetchMtaSts(stubDns(zone), 'example.com'), today);
+    const run = async (zone: StubZone) =>
+      evaluateMtaSts(await fetchMtaSts(stubDns(zone), 'example.com', ['mx.example.com']), today);
     const missing = await run({});
-    assert.deepEqual(missing[0]?.fix, { type: 'TXT', name: '_mta-sts.example.com', value: 'v=STSv1; id=20261129' });
+    assert.deepEqual(missing[0]?.fix, {
+      type: 'TXT',
+      name: '_mta-sts.example.com',
+      value: 'v=STSv1; id=20261129',
+      files: [
+        {
+          url: 'https://mta-sts.example.com/.well-known/mta-sts.txt',
+          contentType: 'text/plain',
+          content: 'version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 604800\n',
+        },
+      ],
+    });
     assert.deepEqual(await run({ '_mta-sts.example.com': { TXT: txt('v=STSv1; id=abc') } }), []);
     assert.deepEqual(await run({ '_mta-sts.example.com': { TXT: 'timeout' } }), []);
   });

@@ -4,7 +4,7 @@
  * current record beside the suggested one, the evidence in sections, the score history. Pure: the
  * templates only lay this out.
  */
-import { type Finding, type Report, SEVERITY_RANK, type Severity } from '@mailaudit/engine';
+import { type Finding, type FixRecord, type Report, SEVERITY_RANK, type Severity } from '@mailaudit/engine';
 import { categoryText, displayDomain, findingText, formatDate, type Locale, t } from './texts.js';
 
 export interface HistoryPoint {
@@ -27,7 +27,13 @@ export interface FindingView {
   subject: string;
   /** Ports of `subject` with the same problem, when there are several. */
   ports: number[];
-  suggested?: { type: string; name: string; value: string };
+  suggested?: {
+    type: string;
+    name: string;
+    value: string;
+    /** Files to serve before the record is published, with the host name their certificate must cover. */
+    files?: { url: string; contentType: string; content: string; host: string }[];
+  };
   /** What is published now where the suggested record would go. */
   current: string[];
 }
@@ -156,6 +162,12 @@ export function currentRecords(report: Report, fix: { type: string; name: string
   return [];
 }
 
+function suggestedView(fix: FixRecord): NonNullable<FindingView['suggested']> {
+  const { files, ...record } = fix;
+  if (!files?.length) return record;
+  return { ...record, files: files.map((file) => ({ ...file, host: new URL(file.url).hostname })) };
+}
+
 /** `192.0.2.1` → `1.2.0.192.in-addr.arpa` prefix; IPv6 is left to the name match. */
 function reverseLabels(address: string): string {
   return /^[\d.]+$/.test(address) ? `${address.split('.').reverse().join('.')}.in-addr.arpa` : '\u0000';
@@ -179,7 +191,7 @@ export function findingGroups(report: Report, locale: Locale, timeZone = 'UTC') 
             displayDomain(subject.split(':')[0] ?? subject) +
             (subject.includes(':') && !ports.length ? `:${subject.split(':').slice(1).join(':')}` : ''),
           ports,
-          ...(f.fix ? { suggested: f.fix } : {}),
+          ...(f.fix ? { suggested: suggestedView(f.fix) } : {}),
           current: f.fix ? currentRecords(report, f.fix) : [],
         };
       });

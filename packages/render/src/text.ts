@@ -80,6 +80,9 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
         `    ${paint(sevColor[f.severity], SEVERITY_MARK[f.severity])} ${f.code}  ${paint(2, displayDomain(f.subject))}`,
       );
       lines.push(`      ${f.message}`);
+      // Files first: they must be served before the record is published.
+      for (const file of f.fix?.files ?? [])
+        lines.push(`      fix: ${file.url} file (${file.contentType}) ${paint(1, JSON.stringify(file.content))}`);
       if (f.fix) lines.push(`      fix: ${f.fix.name} ${f.fix.type} ${paint(1, JSON.stringify(f.fix.value))}`);
     }
   }

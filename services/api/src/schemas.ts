@@ -150,7 +150,30 @@ export const Finding = Type.Object(
     }),
     fix: Type.Optional(
       Type.Object(
-        { type: Type.String(), name: Type.String(), value: Type.String() },
+        {
+          type: Type.String(),
+          name: Type.String(),
+          value: Type.String(),
+          files: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  url: Type.String({
+                    description:
+                      'An https:// URL, to be answered without a redirect by a server whose certificate is valid for its host name',
+                  }),
+                  contentType: Type.String({ description: 'The media type to serve it with' }),
+                  content: Type.String({ description: 'The file, exactly' }),
+                },
+                { title: 'FixFile' },
+              ),
+              {
+                description:
+                  'Files to serve before the record is published (the MTA-STS policy): the record alone would make things worse',
+              },
+            ),
+          ),
+        },
         { title: 'FixRecord', description: 'The DNS record that fixes it' },
       ),
     ),

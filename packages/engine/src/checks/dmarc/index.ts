@@ -255,12 +255,17 @@ export function evaluateDmarc(input: DmarcInput): Finding[] {
     );
   }
   const policy = input.inherited ? (r.sp ?? r.p) : r.p;
-  const replaceTag = (tag: string, value: string) => {
-    const text = input.text as string;
-    return new RegExp(`(^|;)\\s*${tag}\\s*=`, 'i').test(text)
+  const replaceTag = (text: string, tag: string, value: string) =>
+    new RegExp(`(^|;)\\s*${tag}\\s*=`, 'i').test(text)
       ? text.replace(new RegExp(`((?:^|;)\\s*${tag}\\s*=)\\s*[^;]*`, 'i'), `$1${value}`)
       : `${text.replace(/;\s*$/, '')}; ${tag}=${value}`;
-  };
+  // One suggested record for every finding of this record, with all their changes: a fix that
+  // undid another's (p=quarantine in one, the old p=none beside the new rua in the next) would
+  // bring back the finding its neighbour fixed.
+  let fixed = input.text as string;
+  if (policy === 'none') fixed = replaceTag(fixed, input.inherited && r.sp ? 'sp' : 'p', 'quarantine');
+  if (r.rua.length === 0) fixed = replaceTag(fixed, 'rua', `mailto:dmarc-reports@${input.policyDomain}`);
+  const fix = { type: 'TXT', name: recordName, value: fixed };
   if (policy === 'none') {
     out.push(
       finding(
@@ -268,9 +273,7 @@ export function evaluateDmarc(input: DmarcInput): Finding[] {
         recordName,
         `The DMARC policy of ${input.policyDomain} is p=none: mail failing DMARC is delivered as usual.`,
         { policy },
-        {
-          fix: { type: 'TXT', name: recordName, value: replaceTag(input.inherited && r.sp ? 'sp' : 'p', 'quarantine') },
-        },
+        { fix },
       ),
     );
   }
@@ -291,13 +294,7 @@ export function evaluateDmarc(input: DmarcInput): Finding[] {
         recordName,
         `The DMARC record of ${input.policyDomain} asks for no aggregate reports (rua): failures go unseen.`,
         {},
-        {
-          fix: {
-            type: 'TXT',
-            name: recordName,
-            value: replaceTag('rua', `mailto:dmarc-reports@${input.policyDomain}`),
-          },
-        },
+        { fix },
       ),
     );
   }

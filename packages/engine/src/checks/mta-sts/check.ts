@@ -4,14 +4,16 @@
  * MX hosts.
  */
 import type { Check } from '../../check.js';
+import type { DnsAnswer } from '../../dns/resolver.js';
 import { type MxInput, mailHosts } from '../mx/index.js';
 import { fetchStsPolicy } from './fetch-policy.js';
 import { evaluateMtaSts, evaluateStsPolicy, fetchMtaSts, type MtaStsInput } from './index.js';
-import type { PolicyFetch } from './policy.js';
+import { type PolicyFetch, policyMxNames } from './policy.js';
 
-export const mtaStsCheck: Check<void, MtaStsInput> = {
+/** Needs the domain's MX answer: a suggested policy lists its hosts. */
+export const mtaStsCheck: Check<{ mx: Pick<DnsAnswer<'MX'>, 'records'> }, MtaStsInput> = {
   category: 'mta-sts',
-  fetch: (ctx) => fetchMtaSts(ctx.dns, ctx.domain),
+  fetch: (ctx, { mx }) => fetchMtaSts(ctx.dns, ctx.domain, policyMxNames(ctx.domain, mx.records)),
   evaluate: (input, { started }) => evaluateMtaSts(input, started),
   evidence: (input) => ({ mtaSts: { records: input.records, id: input.id ?? null } }),
 };
@@ -36,7 +38,8 @@ export const mtaStsPolicyCheck: Check<{ record: MtaStsInput; mx: MxInput }, StsP
     const timeoutMs = Math.max(1, Math.min(POLICY_TIMEOUT_MS, ctx.net.remaining()));
     return { record, mxNames, fetch: await fetchStsPolicy(ctx.net.http, reach, ctx.domain, timeoutMs) };
   },
-  evaluate: ({ record, mxNames, fetch }) => (fetch ? evaluateStsPolicy(record, fetch, mxNames) : []),
+  evaluate: ({ record, mxNames, fetch }, { started }) =>
+    fetch ? evaluateStsPolicy(record, fetch, mxNames, started) : [],
   evidence: ({ fetch }) =>
     fetch
       ? {

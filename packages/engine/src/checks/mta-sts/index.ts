@@ -6,12 +6,20 @@ import type { DnsClient } from '../../dns/audit-dns.js';
 import { failed } from '../../dns/audit-dns.js';
 import { finding } from '../../findings.js';
 import { type Why, why } from '../../params.js';
-import type { Finding } from '../../types.js';
+import type { Finding, FixRecord } from '../../types.js';
 import { EXTENSION_NAME, EXTENSION_VALUE, parseTagList, startsWithVersion } from '../taglist.js';
-import { mxMatches, type PolicyFetch, type PolicyParse, parseStsPolicy } from './policy.js';
+import {
+  mxMatches,
+  type PolicyFetch,
+  type PolicyParse,
+  parseStsPolicy,
+  policyUrl,
+  suggestedPolicy,
+  validMxPattern,
+} from './policy.js';
 
 export { fetchStsPolicy } from './fetch-policy.js';
-export { mxMatches, parseStsPolicy } from './policy.js';
+export { mxMatches, parseStsPolicy, policyMxNames, policyUrl, suggestedPolicy } from './policy.js';
 
 export interface MtaStsInput {
   domain: string;
@@ -25,6 +33,8 @@ export interface MtaStsInput {
   error?: string;
   /** `error` as a reason code with its params (params.ts). */
   why?: Why;
+  /** The hosts a policy must list (policyMxNames: the MX hosts, the domain for an implicit MX), for the fix. */
+  mxHosts?: string[];
 }
 
 export type StsRecordParse = { ok: true; id: string } | { ok: false; error: string; why: Why };
@@ -54,7 +64,13 @@ export function parseStsRecord(text: string): StsRecordParse {
   return { ok: true, id };
 }
 
-export async function fetchMtaSts(dns: DnsClient, domain: string): Promise<MtaStsInput> {
+/** `mxHosts`: the hosts a suggested policy lists (policyMxNames); without them no fix is suggested. */
+export async function fetchMtaSts(dns: DnsClient, domain: string, mxHosts?: string[]): Promise<MtaStsInput> {
+  const input = await fetchRecord(dns, domain);
+  return mxHosts ? { ...input, mxHosts } : input;
+}
+
+async function fetchRecord(dns: DnsClient, domain: string): Promise<MtaStsInput> {
   const name = `_mta-sts.${domain}`;
   const a = await dns.query(name, 'TXT');
   if (failed(a)) return { domain, name, state: 'failed', records: [] };
@@ -87,23 +103,46 @@ export function evaluateMtaSts(input: MtaStsInput, today: Date): Finding[] {
     ];
   }
   if (input.state !== 'missing') return [];
-  const id = today.toISOString().slice(0, 10).replaceAll('-', '');
+  const fix = stsFix(input, today, suggestedPolicy(input.mxHosts ?? []));
   return [
     finding(
       'mta_sts.missing',
       input.name,
       `${input.domain} publishes no MTA-STS record: senders cannot insist on TLS when delivering to it.`,
       {},
-      {
-        fix: { type: 'TXT', name: input.name, value: `v=STSv1; id=${id}` },
-      },
+      input.mxHosts?.length ? { fix } : {},
     ),
   ];
 }
 
-/** Findings of the fetched policy: unreachable, invalid, MX hosts it does not match (RFC 8461 4.1). */
-export function evaluateStsPolicy(input: MtaStsInput, fetch: PolicyFetch, mxHosts: string[]): Finding[] {
+/**
+ * The `_mta-sts` record with a new id (today's date: senders fetch the policy again only when the
+ * id changes, RFC 8461 3.1), and the policy it announces, which must be served first: the record
+ * alone sends senders to a policy that is not there (`mta_sts.policy.unreachable`, worse than no
+ * record).
+ */
+function stsFix(input: MtaStsInput, today: Date, policy: string): FixRecord {
+  const stamp = today.toISOString().replace(/[^0-9]/g, '');
+  // The day, or the second when the record already has the day's id (an id that stays is no change).
+  const id = stamp.slice(0, 8) === input.id ? stamp.slice(0, 14) : stamp.slice(0, 8);
+  return {
+    type: 'TXT',
+    name: input.name,
+    value: `v=STSv1; id=${id}`,
+    files: [{ url: policyUrl(input.domain), contentType: 'text/plain', content: policy }],
+  };
+}
+
+/**
+ * Findings of the fetched policy: unreachable, invalid, MX hosts it does not match (RFC 8461 4.1).
+ * With `today`, each carries a fix: the policy to serve (every MX host; an unmatched one added to
+ * the policy's own mode, patterns and max_age) and the record with a new id, without which senders
+ * keep the policy they cached.
+ */
+export function evaluateStsPolicy(input: MtaStsInput, fetch: PolicyFetch, mxHosts: string[], today?: Date): Finding[] {
   const subject = `mta-sts.${input.domain}`;
+  const hosts = input.mxHosts ?? mxHosts.map((h) => h.toLowerCase().replace(/\.$/, '')).filter(validMxPattern);
+  const fixWith = (policy: string) => (today && hosts.length ? { fix: stsFix(input, today, policy) } : {});
   if (fetch.state === 'unreachable') {
     return [
       finding(
@@ -115,6 +154,7 @@ export function evaluateStsPolicy(input: MtaStsInput, fetch: PolicyFetch, mxHost
           ...fetch.why,
           status: fetch.status ?? null,
         },
+        fixWith(suggestedPolicy(hosts)),
       ),
     ];
   }
@@ -127,20 +167,22 @@ export function evaluateStsPolicy(input: MtaStsInput, fetch: PolicyFetch, mxHost
         subject,
         `The MTA-STS policy at ${fetch.url} does not parse: ${parsed.error}.`,
         { url: fetch.url, ...parsed.why },
+        fixWith(suggestedPolicy(hosts)),
       ),
     ];
   }
   const { policy } = parsed;
   if (policy.mode === 'none') return [];
-  return mxHosts
-    .filter((h) => !policy.mx.some((p) => mxMatches(p, h)))
-    .map((h) =>
-      finding(
-        'mta_sts.mx_mismatch',
-        h,
-        `The MX host ${h} is not listed in the ${policy.mode} MTA-STS policy of ${input.domain} (${policy.mx.join(', ')}): ${policy.mode === 'enforce' ? 'senders that honour it will not deliver there' : 'senders will report failures'}.`,
-        { host: h, mode: policy.mode, mx: policy.mx },
-        { severity: policy.mode === 'enforce' ? 'critical' : 'warning' },
-      ),
-    );
+  const unmatched = mxHosts.filter((h) => !policy.mx.some((p) => mxMatches(p, h)));
+  const added = unmatched.map((h) => h.toLowerCase().replace(/\.$/, '')).filter(validMxPattern);
+  const fixed = fixWith(suggestedPolicy([...policy.mx, ...new Set(added)], policy.mode, policy.maxAge));
+  return unmatched.map((h) =>
+    finding(
+      'mta_sts.mx_mismatch',
+      h,
+      `The MX host ${h} is not listed in the ${policy.mode} MTA-STS policy of ${input.domain} (${policy.mx.join(', ')}): ${policy.mode === 'enforce' ? 'senders that honour it will not deliver there' : 'senders will report failures'}.`,
+      { host: h, mode: policy.mode, mx: policy.mx },
+      { severity: policy.mode === 'enforce' ? 'critical' : 'warning', ...fixed },
+    ),
+  );
 }

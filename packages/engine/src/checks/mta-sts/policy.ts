@@ -95,3 +95,32 @@ export interface PolicyFetch {
   /** `error` as a reason code with its params (params.ts). */
   why?: Why;
 }
+
+/** Where a domain's policy is served (RFC 8461 3.3). */
+export const policyUrl = (domain: string) => `https://mta-sts.${domain}/.well-known/mta-sts.txt`;
+
+/**
+ * The host names a policy of `domain` must match (RFC 8461 4.1), from its MX answer: each MX host in
+ * order of preference, the domain itself when it has no MX (the implicit MX, RFC 5321 5.1), none
+ * for a null MX; names no `mx` field can carry are left out.
+ */
+export function policyMxNames(domain: string, records: { preference: number; exchange: string }[]): string[] {
+  if (records.length === 0) return [domain];
+  const names = [...records]
+    .filter((r) => r.exchange !== '')
+    .sort((a, b) => a.preference - b.preference)
+    .map((r) => r.exchange.toLowerCase().replace(/\.$/, ''))
+    .filter(validMxPattern);
+  return [...new Set(names)];
+}
+
+/** A week: the RFC's "weeks or greater" (RFC 8461 3.2) at its short end, while the mode is testing. */
+export const SUGGESTED_MAX_AGE = 604_800;
+
+/**
+ * The policy a fix suggests: every host in `mx`, mode `testing` to start (failures are reported
+ * through TLS-RPT, mail still flows; RFC 8461 5), `max_age` a week.
+ */
+export function suggestedPolicy(mx: string[], mode: 'testing' | 'enforce' = 'testing', maxAge = SUGGESTED_MAX_AGE) {
+  return ['version: STSv1', `mode: ${mode}`, ...mx.map((m) => `mx: ${m}`), `max_age: ${maxAge}`, ''].join('\n');
+}
