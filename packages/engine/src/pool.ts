@@ -39,8 +39,8 @@ export interface AuditPoolOptions {
   /**
    * V8's young generation of each thread, in MB (Worker `resourceLimits.maxYoungGenerationSizeMb`);
    * 0: V8's own. Node 24 lets a busy thread's new space grow to 128 MB, most of it garbage between
-   * scavenges but resident all the same; 48 (semi-spaces of 16 MB, Node 20's size) costs no
-   * measurable throughput (docs/performance.md, memory). @default 48
+   * scavenges but resident all the same; 48 (semi-spaces of 16 MB) bounds it
+   * (docs/performance.md, memory). @default 48
    */
   youngGenerationMb?: number;
   /**
