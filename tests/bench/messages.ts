@@ -11,7 +11,6 @@ import { readEnv, toInboundConfig } from '@mailaudit/config';
 import { analyzeMessage, Resolver } from '@mailaudit/engine';
 import { startInbound } from '@mailaudit/inbound';
 import {
-  certificateFiles,
   ensureLab,
   INBOUND_ADDRESS,
   INBOUND_DOMAIN,
@@ -23,7 +22,7 @@ import {
   signingKeyFile,
 } from '@mailaudit/lab';
 import nodemailer from 'nodemailer';
-import { createTestService, DATABASE_URL, REDIS_URL } from '../service/setup.js';
+import { createTestService, inboundEnv } from '../service/setup.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -102,26 +101,13 @@ await svc.app.inject({
   headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
   payload: '{}',
 });
-const cert = certificateFiles(INBOUND_HOST);
 const inbound = await startInbound(
   toInboundConfig(
     readEnv({
-      DATABASE_URL,
-      DATABASE_SCHEMA: svc.schema,
-      REDIS_URL,
-      REDIS_PREFIX: svc.prefix,
-      INBOUND_DOMAIN,
-      INBOUND_HOSTNAME: INBOUND_HOST,
-      INBOUND_HOST: INBOUND_ADDRESS,
-      INBOUND_PORT: '0',
-      INBOUND_TLS_CERT: cert.certFile,
-      INBOUND_TLS_KEY: cert.keyFile,
+      ...inboundEnv(svc, lab),
       // A connection is counted until the server has seen it close: room for the next one to start first.
       INBOUND_MAX_CONNECTIONS_PER_IP: String(concurrency),
-      MAILAUDIT_RESOLVERS: lab.resolver,
       MAILAUDIT_IP_BLOCKLISTS: lab.ipBlocklists.join(','),
-      MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
-      LOG_LEVEL: 'silent',
     }),
   ),
 );

@@ -14,7 +14,6 @@ import { after, before, describe, it } from 'node:test';
 import { readEnv, toInboundConfig } from '@mailaudit/config';
 import { type RunningInbound, startInbound } from '@mailaudit/inbound';
 import {
-  certificateFiles,
   ESP_DOMAIN,
   ESP_KEY,
   ESP_SELECTOR,
@@ -31,7 +30,7 @@ import {
 } from '@mailaudit/lab';
 import nodemailer from 'nodemailer';
 import { runCli } from '../helpers/cli.js';
-import { createTestService, DATABASE_URL, eventually, REDIS_URL, type TestService } from '../service/setup.js';
+import { createTestService, eventually, inboundEnv, type TestService } from '../service/setup.js';
 
 let lab: LabInfo;
 let svc: TestService;
@@ -184,24 +183,12 @@ before(async () => {
   const settings = await api('PUT', '/v1/settings', { webhookUrl: `http://127.0.0.1:${hookPort}/hook` });
   assert.equal(settings.statusCode, 200, settings.body);
   assert.equal((await api('PUT', `/v1/domains/${SENDER_DOMAIN}`, { nightly: false })).statusCode, 201);
-  const cert = certificateFiles(INBOUND_HOST);
   // Through the receiver's own configuration step, as `mailaudit inbound` reads it.
   const config = toInboundConfig(
     readEnv({
-      DATABASE_URL,
-      DATABASE_SCHEMA: svc.schema,
-      REDIS_URL,
-      REDIS_PREFIX: svc.prefix,
-      INBOUND_DOMAIN,
-      INBOUND_HOSTNAME: INBOUND_HOST,
-      INBOUND_HOST: INBOUND_ADDRESS,
-      INBOUND_PORT: '0',
-      INBOUND_TLS_CERT: cert.certFile,
-      INBOUND_TLS_KEY: cert.keyFile,
+      ...inboundEnv(svc, lab),
       INBOUND_MAX_MESSAGE_BYTES: String(MAX_BYTES),
-      MAILAUDIT_RESOLVERS: lab.resolver,
       MAILAUDIT_IP_BLOCKLISTS: lab.ipBlocklists.join(','),
-      MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
       LOG_LEVEL: process.env.TEST_WORKER_LOG ?? 'silent',
     }),
   );

@@ -24,7 +24,6 @@ import { type App, buildApp, createContext } from '@mailaudit/api';
 import { readEnv, toConfig, toInboundConfig } from '@mailaudit/config';
 import { type RunningInbound, startInbound } from '@mailaudit/inbound';
 import {
-  certificateFiles,
   ensureLab,
   INBOUND_ADDRESS,
   INBOUND_DOMAIN,
@@ -42,7 +41,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import nodemailer from 'nodemailer';
-import { createTestService, DATABASE_URL, eventually, REDIS_URL, type TestService } from './setup.js';
+import { createTestService, eventually, inboundEnv, type TestService } from './setup.js';
 
 const SECRET = 'test-report-link-secret';
 const DOC_ID = 'https://mailaudit.test/openapi.json';
@@ -548,26 +547,7 @@ before(async () => {
     ),
   );
 
-  const cert = certificateFiles(INBOUND_HOST);
-  inbound = await startInbound(
-    toInboundConfig(
-      readEnv({
-        DATABASE_URL,
-        DATABASE_SCHEMA: svc.schema,
-        REDIS_URL,
-        REDIS_PREFIX: svc.prefix,
-        INBOUND_DOMAIN,
-        INBOUND_HOSTNAME: INBOUND_HOST,
-        INBOUND_HOST: INBOUND_ADDRESS,
-        INBOUND_PORT: '0',
-        INBOUND_TLS_CERT: cert.certFile,
-        INBOUND_TLS_KEY: cert.keyFile,
-        MAILAUDIT_RESOLVERS: lab.resolver,
-        MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
-        LOG_LEVEL: 'silent',
-      }),
-    ),
-  );
+  inbound = await startInbound(toInboundConfig(readEnv(inboundEnv(svc, lab))));
   worker = await svc.startWorker();
 
   const r = await svc.app.inject({ url: '/openapi.json' });

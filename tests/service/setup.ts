@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { type ApiContext, type App, buildApp, createContext } from '@mailaudit/api';
 import { type Config, readEnv, toConfig } from '@mailaudit/config';
-import { INBOUND_DOMAIN, type LabInfo } from '@mailaudit/lab';
+import { certificateFiles, INBOUND_ADDRESS, INBOUND_DOMAIN, INBOUND_HOST, type LabInfo } from '@mailaudit/lab';
 import { createApiKey, createSql, createTenant, migrate, type Scope, type Sql } from '@mailaudit/store';
 import { createWorkerContext, type RunningWorker, startWorker } from '@mailaudit/worker';
 
@@ -121,6 +121,30 @@ export async function createTestService(
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `ms`. */
+/**
+ * The environment of a `mailaudit inbound` beside this service on the lab: the service's schema and
+ * key prefix, the lab's receiver name, address and certificate, any free port. Callers add their
+ * own limits and blocklists.
+ */
+export function inboundEnv(svc: Pick<TestService, 'schema' | 'prefix'>, lab: LabInfo): Record<string, string> {
+  const cert = certificateFiles(INBOUND_HOST);
+  return {
+    DATABASE_URL,
+    DATABASE_SCHEMA: svc.schema,
+    REDIS_URL,
+    REDIS_PREFIX: svc.prefix,
+    INBOUND_DOMAIN,
+    INBOUND_HOSTNAME: INBOUND_HOST,
+    INBOUND_HOST: INBOUND_ADDRESS,
+    INBOUND_PORT: '0',
+    INBOUND_TLS_CERT: cert.certFile,
+    INBOUND_TLS_KEY: cert.keyFile,
+    MAILAUDIT_RESOLVERS: lab.resolver,
+    MAILAUDIT_ALLOW_PRIVATE_TARGETS: '1',
+    LOG_LEVEL: 'silent',
+  };
+}
+
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
