@@ -148,11 +148,15 @@ const isSensitive = (schema: TSchema) => (schema as { sensitive?: boolean }).sen
 
 /**
  * Checks `raw` against `schema` and decodes it; every bad variable is named in one ConfigError,
- * with `more`: what rules between variables found (a variable the schema already refused is
- * named once, for that).
+ * with what `rules` between variables find in the variables with their defaults (a variable the
+ * schema already refused is named once, for that).
  */
-function decode<T extends TObject>(schema: T, raw: RawEnv, more: [EnvName, string][] = []): StaticDecode<T> {
-  const withDefaults = Value.Default(schema, Value.Clone(raw));
+function decode<T extends TObject>(
+  schema: T,
+  raw: RawEnv,
+  rules: (env: Record<string, unknown>) => [EnvName, string][] = () => [],
+): StaticDecode<T> {
+  const withDefaults = Value.Default(schema, Value.Clone(raw)) as Record<string, unknown>;
   const problems = new Map<string, string>();
   for (const e of Value.Errors(schema, withDefaults)) {
     if (e.keyword === 'required') {
@@ -170,7 +174,7 @@ function decode<T extends TObject>(schema: T, raw: RawEnv, more: [EnvName, strin
       `${name} must be ${what}${isSensitive(prop) || given === undefined ? '' : `, not ${JSON.stringify(given)}`}`,
     );
   }
-  for (const [name, problem] of more) if (!problems.has(name)) problems.set(name, problem);
+  for (const [name, problem] of rules(withDefaults)) if (!problems.has(name)) problems.set(name, problem);
   if (problems.size > 0) throw new ConfigError([...problems.values()].join('; '));
   return Value.Decode(schema, withDefaults);
 }
@@ -183,24 +187,27 @@ function decode<T extends TObject>(schema: T, raw: RawEnv, more: [EnvName, strin
  * (RFC 8058). Held in every process that reads the whole configuration, like any other rule: the
  * API needs the same secret to open the pages the workers link to.
  */
-function linkProblems(raw: RawEnv): [EnvName, string][] {
-  if (!raw.SMTP_URL) return [];
+function linkProblems(env: Record<string, unknown>): [EnvName, string][] {
+  if (!env.SMTP_URL) return [];
   const out: [EnvName, string][] = [];
-  if (!raw.PUBLIC_URL) {
-    const host = raw.HOST ?? '127.0.0.1';
-    const fallback = `http://${host.includes(':') ? `[${host}]` : host}:${raw.PORT ?? '3000'}`;
+  if (!env.PUBLIC_URL) {
     out.push([
       'PUBLIC_URL',
-      `PUBLIC_URL is required when SMTP_URL is set: the links in emails (report pages, the overview, one-click unsubscribe) must open on the API's public address, not on ${fallback}`,
+      `PUBLIC_URL is required when SMTP_URL is set: the links in emails (report pages, the overview, one-click unsubscribe) must open on the API's public address, not on ${listenUrl(String(env.HOST), String(env.PORT))}`,
     ]);
   }
-  if (!raw.REPORT_LINK_SECRET) {
+  if (!env.REPORT_LINK_SECRET) {
     out.push([
       'REPORT_LINK_SECRET',
       'REPORT_LINK_SECRET is required when SMTP_URL is set (at least 16 characters, the same for the API and the workers): without it the links in emails need an API key to open and emails carry no one-click unsubscribe',
     ]);
   }
   return out;
+}
+
+/** The API's own address, `http://HOST:PORT` (an IPv6 host in brackets): PUBLIC_URL's default. */
+function listenUrl(host: string, port: string | number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** The database settings alone: what migrate, tenant and key need. */
@@ -211,11 +218,10 @@ export function toDatabaseConfig(raw: RawEnv): DatabaseConfig {
 
 /** The whole configuration: the API, the workers, `nightly run` and `start`. */
 export function toConfig(raw: RawEnv): Config {
-  return configOf(decode(Env, raw, linkProblems(raw)));
+  return configOf(decode(Env, raw, linkProblems));
 }
 
 function configOf(e: StaticDecode<typeof Env>): Config {
-  const host = e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST;
   const config: Config = {
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
@@ -223,7 +229,7 @@ function configOf(e: StaticDecode<typeof Env>): Config {
     redisPrefix: e.REDIS_PREFIX,
     port: e.PORT,
     host: e.HOST,
-    publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/+$/, ''),
+    publicUrl: (e.PUBLIC_URL ?? listenUrl(e.HOST, e.PORT)).replace(/\/+$/, ''),
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     tenantMaxQueuedAudits: e.TENANT_MAX_QUEUED_AUDITS,
     authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
@@ -272,7 +278,7 @@ export function toInboundConfig(raw: RawEnv): Config & { inbound: InboundSetting
       n,
       `${n} is required for mailaudit inbound (see the README's configuration table)`,
     ]);
-  const e = decode(Env, raw, [...linkProblems(raw), ...missing]);
+  const e = decode(Env, raw, (env) => [...linkProblems(env), ...missing]);
   const config = configOf(e);
   const domain = e.INBOUND_DOMAIN as string;
   return {
