@@ -17,7 +17,11 @@ const setup = workerData as ThreadSetup;
 if (!parentPort) throw new Error('pool-thread.ts runs as a worker thread of an AuditPool');
 const port = parentPort;
 
-const resolver = new Resolver({ servers: setup.servers, maxInFlight: setup.maxInFlight });
+const resolver = new Resolver({
+  servers: setup.servers,
+  maxInFlight: setup.maxInFlight,
+  ...(setup.dnsTransport ? { transport: setup.dnsTransport } : {}),
+});
 const dns = new DnsCache(resolver, setup.dnsCacheEntries ? { maxEntries: setup.dnsCacheEntries } : {});
 const trust = new TrustStore(setup.caFile);
 const local = new AddressLimiter(setup.perAddress);

@@ -37,6 +37,11 @@ export interface AuditPoolOptions {
   /** DNS answers each thread keeps at most (DnsCacheOptions `maxEntries`). @default 10000 */
   dnsCacheEntries?: number;
   /**
+   * How each thread's resolver sends its queries (ResolverOptions `transport`): 'tcp' pipelines
+   * them over a few TCP connections a thread and server. @default 'udp'
+   */
+  dnsTransport?: 'udp' | 'tcp';
+  /**
    * V8's young generation of each thread, in MB (Worker `resourceLimits.maxYoungGenerationSizeMb`);
    * 0: V8's own. Node 24 lets a busy thread's new space grow to 128 MB, most of it garbage between
    * scavenges but resident all the same; 48 (semi-spaces of 16 MB) bounds it
@@ -77,6 +82,7 @@ export interface ThreadSetup {
   maxInFlight: number;
   ehloName?: string;
   dnsCacheEntries?: number;
+  dnsTransport?: 'udp' | 'tcp';
   control?: boolean;
   controlTtlMs?: number;
   probeCache?: { ttlMs?: number; unknownTtlMs?: number };
@@ -157,6 +163,7 @@ export class AuditPool {
     if (opts.control) this.setup.control = true;
     if (opts.controlTtlMs !== undefined) this.setup.controlTtlMs = opts.controlTtlMs;
     if (opts.dnsCacheEntries !== undefined) this.setup.dnsCacheEntries = opts.dnsCacheEntries;
+    if (opts.dnsTransport) this.setup.dnsTransport = opts.dnsTransport;
     this.youngGenerationMb = opts.youngGenerationMb ?? 48;
   }
 
