@@ -4,7 +4,8 @@
  * (plus the lab's blocklists and CA). Each report must carry exactly the scenario's declared codes
  * (with --no-probes, less those only probes can produce). Scenarios declared without
  * --allow-private-targets run apart, without it. The same with probes, on two audit pools whose
- * probe results and connection limit are shared through Redis.
+ * probe results and connection limit are shared through Redis. The same again with the DNS
+ * queries pipelined over TCP (--dns-transport tcp).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -33,7 +34,12 @@ interface Report {
   findings: { code: string; severity: string; category: string; subject: string; params: Record<string, unknown> }[];
 }
 
-async function auditAll(scenarios: Scenario[], allowPrivate: boolean, probes = false): Promise<Map<string, Report>> {
+async function auditAll(
+  scenarios: Scenario[],
+  allowPrivate: boolean,
+  probes = false,
+  extra: string[] = [],
+): Promise<Map<string, Report>> {
   const args = [
     'audit',
     ...scenarios.map((s) => s.domain),
@@ -44,6 +50,7 @@ async function auditAll(scenarios: Scenario[], allowPrivate: boolean, probes = f
     lab.caFile,
   ];
   if (!probes) args.push('--no-probes');
+  args.push(...extra);
   if (allowPrivate) args.push('--allow-private-targets');
   for (const z of lab.ipBlocklists) args.push('--ip-blocklist', z);
   for (const z of lab.domainBlocklists) args.push('--domain-blocklist', z);
@@ -103,6 +110,22 @@ describe('scenario domains through `mailaudit audit --json` with probes', () => 
     const sev = (d: string) => reports.get(d)?.findings.find((f) => f.code === 'mta_sts.mx_mismatch')?.severity;
     assert.equal(sev('mta-sts-mismatch.test'), 'critical');
     assert.equal(sev('mta-sts-testing-mismatch.test'), 'warning');
+  });
+});
+
+describe('scenario domains through `mailaudit audit --json --dns-transport tcp` with probes', () => {
+  it('each report carries exactly its declared codes, every query over pipelined TCP', async () => {
+    const scenarios = lab.model.scenarios.filter((s) => s.options?.allowPrivateTargets !== false);
+    // More than 16 domains: the audits run on the command's audit threads, each with its connections.
+    assert.ok(scenarios.length >= 16);
+    const reports = await auditAll(scenarios, true, true, ['--dns-transport', 'tcp']);
+    for (const s of scenarios) checkScenario(s, reports.get(s.domain), true);
+  });
+
+  it('refuses a transport it does not know, as a usage error', async () => {
+    const run = await runCli(['audit', 'good.test', '--dns-transport', 'quic']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /--dns-transport takes udp or tcp/);
   });
 });
 

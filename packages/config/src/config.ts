@@ -66,6 +66,11 @@ export interface Config extends DatabaseConfig {
   threadYoungMb: number;
   /** DNS answers a worker keeps at most, per audit thread (the least recently used go first). @default 10000 */
   dnsCacheMaxEntries: number;
+  /**
+   * How a worker's audits send their DNS queries: 'udp', or 'tcp' (pipelined over a few TCP
+   * connections per resolver and audit thread; ResolverOptions `transport`). @default 'udp'
+   */
+  dnsTransport: 'udp' | 'tcp';
   /** How long a job stays locked without a heartbeat before another worker takes it over. @default 30000 */
   lockMs: number;
   /** Deadline of one audit. @default 60000 ({@link DEFAULT_AUDIT_TIMEOUT_MS}) */
@@ -240,6 +245,7 @@ function configOf(e: StaticDecode<typeof Env>): Config {
     auditThreads: e.WORKER_AUDIT_THREADS,
     threadYoungMb: e.WORKER_THREAD_YOUNG_MB,
     dnsCacheMaxEntries: e.DNS_CACHE_MAX_ENTRIES,
+    dnsTransport: e.DNS_TRANSPORT,
     lockMs: e.WORKER_LOCK_MS,
     auditTimeoutMs: e.AUDIT_TIMEOUT_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,

@@ -170,6 +170,7 @@ export const Env = Type.Object({
   WORKER_AUDIT_THREADS: wholeNumber(0, 256, 0),
   WORKER_THREAD_YOUNG_MB: wholeNumber(0, 1024, 48),
   DNS_CACHE_MAX_ENTRIES: wholeNumber(100, 10_000_000, 10_000),
+  DNS_TRANSPORT: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], { default: 'udp', description: 'udp or tcp' }),
   WORKER_LOCK_MS: wholeNumber(1000, 3_600_000, 30_000),
   AUDIT_TIMEOUT_MS: wholeNumber(1000, 3_600_000, DEFAULT_AUDIT_TIMEOUT_MS),
   SWEEP_INTERVAL_MS: wholeNumber(500, 3_600_000, 30_000),

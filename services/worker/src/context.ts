@@ -89,7 +89,7 @@ export function createWorkerContext(
     createSql(config.databaseUrl, { schema: config.databaseSchema, max: Math.min(config.concurrency, 16) + 4 });
   const redis = producerConnection(config.redisUrl);
   redis.on('error', () => {});
-  const resolver = new Resolver({ servers });
+  const resolver = new Resolver({ servers, transport: config.dnsTransport });
   const now = overrides.now ?? (() => new Date());
   // Real time, whatever clock the nights run on: the cache is about the resolvers now.
   const health = new ResolverHealth(servers, { now: () => Date.now(), ttlMs: config.resolverCheckTtlMs });
@@ -129,6 +129,7 @@ export function createWorkerContext(
           perAddress: config.probePerAddress,
           probeCache: probeTtls,
           dnsCacheEntries: config.dnsCacheMaxEntries,
+          dnsTransport: config.dnsTransport,
           youngGenerationMb: config.threadYoungMb,
           ...(config.caFile ? { caFile: config.caFile } : {}),
           ...(config.probeShare
