@@ -9,7 +9,8 @@
  *   4. DNS only on the audit threads (one per core), on N bulk domains with the resolver's cache
  *      cold, then warm (on a new pool, whose threads compile the engine during the pass, and on a
  *      pool run in on other bulk domains first, as a long-running worker's threads are), and on
- *      the big count (cold), with the engine's query rate as a share of dnsperf's in the same state.
+ *      the big count (cold), with the engine's query rate as a share of dnsperf's in the same state;
+ *      all of it once with the queries over UDP, once pipelined over TCP (DNS_TRANSPORT=tcp).
  *   The engine runs as built (dist/, what the command line and the workers run), not from the
  *   TypeScript sources through tsx.
  *   Every DNS-only pass also gives the CPU per domain of the engine, of the lab's Unbound and of
@@ -17,11 +18,12 @@
  *   5. probes on, the bulk domains (a hoster's mix: most domains on four mail hosts), on one pool
  *      of threads (each thread its own probe cache), then on two pools sharing probe results and
  *      the per-address limit through Redis, as two worker processes do;
+ *   The probe passes and the night ask DNS over --night-transport (tcp unless told).
  *   6. a night end to end: `mailaudit serve` and one, then two `mailaudit worker` processes on
  *      Postgres and Redis, the domains registered through the API, the night started through it,
  *      until its last audit is stored.
  *   npm run bench [-- --domains 2000 --big 10000 --nightly 10000 --concurrency 256 --threads T --run-in 500
- *                    --skip-nightly --only-nightly --only-probes --no-service-flags]
+ *                    --transports udp,tcp --night-transport tcp --skip-nightly --only-nightly --only-probes --no-service-flags]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -63,6 +65,25 @@ const RUN_IN = arg('run-in', 500);
 /** Audit jobs at once per worker process in the night. */
 const WORKER_CONCURRENCY = arg('worker-concurrency', 64);
 const SKIP_NIGHTLY = process.argv.includes('--skip-nightly');
+/**
+ * The DNS transport of the probe passes and of the night's workers (DNS_TRANSPORT): tcp, as
+ * docs/operations.md advises for a night against the provider's own resolver.
+ */
+const NIGHT_TRANSPORT = (
+  process.argv.includes('--night-transport')
+    ? String(process.argv[process.argv.indexOf('--night-transport') + 1])
+    : 'tcp'
+) as 'udp' | 'tcp';
+if (NIGHT_TRANSPORT !== 'udp' && NIGHT_TRANSPORT !== 'tcp') throw new Error('--night-transport: udp or tcp');
+/** The DNS transports the DNS-only passes on the threads run with (ResolverOptions `transport`, DNS_TRANSPORT). */
+const TRANSPORTS = (
+  process.argv.includes('--transports') ? String(process.argv[process.argv.indexOf('--transports') + 1]) : 'udp,tcp'
+)
+  .split(',')
+  .map((t) => {
+    if (t !== 'udp' && t !== 'tcp') throw new Error(`--transports: ${t} is neither udp nor tcp`);
+    return t as 'udp' | 'tcp';
+  });
 /** Only the night (and the full audit of good.test): to look at the service path alone. */
 const ONLY_NIGHTLY = process.argv.includes('--only-nightly');
 /** Only the probes (the full audit of good.test and the probe passes, per process and shared through Redis). */
@@ -95,12 +116,28 @@ function percentile(sorted: number[], p: number): number {
 }
 const line = (label: string, text: string) => console.log(`${label.padEnd(44)} ${text}`);
 
+/**
+ * The machine's CPU time so far from /proc/stat (ticks of all cores): `steal` is what the hypervisor
+ * gave other guests while this one wanted the core. On a shared host it comes and goes (0 to 50% of
+ * the time was seen on this machine kind within one hour), and every wall-clock figure of a pass
+ * with much of it measured the neighbours: each pass prints its share.
+ */
+function machineTicks(): { steal: number; total: number } {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+}
+function stealShare(t0: { steal: number; total: number }): string {
+  const t1 = machineTicks();
+  const share = t1.total > t0.total ? (100 * (t1.steal - t0.steal)) / (t1.total - t0.total) : 0;
+  return `steal ${share.toFixed(0)}%`;
+}
+
 /** CPU time (user + system, ms) of the lab's resolver and authoritative server so far. */
 const labPids = {
   unbound: lab.state.processes.find((p) => p.name === 'unbound')?.pid,
   knot: lab.state.processes.find((p) => p.name === 'knot')?.pid,
 };
-function labCpu(): { unbound: number; knot: number } {
+function labCpu(): { unbound: number; knot: number; machine: { steal: number; total: number } } {
   const ms = (pid: number | undefined) => {
     if (!pid) return Number.NaN;
     // Fields 14 and 15 of /proc/PID/stat (after the command's closing parenthesis): utime, stime in ticks of 10 ms.
@@ -108,7 +145,7 @@ function labCpu(): { unbound: number; knot: number } {
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) * 10;
   };
-  return { unbound: ms(labPids.unbound), knot: ms(labPids.knot) };
+  return { unbound: ms(labPids.unbound), knot: ms(labPids.knot), machine: machineTicks() };
 }
 /** Since the resolver's cache holds answers at most RESOLVER_CACHE_MAX_TTL s: waits until it is cold again. */
 let lastDnsPass = 0;
@@ -118,14 +155,15 @@ async function resolverCold(): Promise<void> {
 }
 const CORES = availableParallelism();
 /** The CPU per domain of the engine, Unbound and Knot in a pass, and the rate the cores allow at that cost. */
-function cpuSplit(engineMs: number, lab0: { unbound: number; knot: number }, count: number): string {
+function cpuSplit(engineMs: number, lab0: ReturnType<typeof labCpu>, count: number): string {
   const lab1 = labCpu();
   const unbound = (lab1.unbound - lab0.unbound) / count;
   const knot = (lab1.knot - lab0.knot) / count;
   const sum = engineMs + unbound + knot;
   return (
     `CPU a domain: engine ${engineMs.toFixed(2)} ms + Unbound ${unbound.toFixed(2)} ms + Knot ${knot.toFixed(2)} ms ` +
-    `= ${sum.toFixed(2)} ms, so ${CORES} free cores allow ${((CORES * 1000) / sum).toFixed(0)} domains/s`
+    `= ${sum.toFixed(2)} ms, so ${CORES} free cores allow ${((CORES * 1000) / sum).toFixed(0)} domains/s; ` +
+    stealShare(lab0.machine)
   );
 }
 
@@ -141,6 +179,7 @@ console.log(
   const trust = new TrustStore(lab.caFile);
   const times: number[] = [];
   let grade = '';
+  const ticks0 = machineTicks();
   for (let i = 0; i < 10; i++) {
     const resolver = new Resolver({ servers: [lab.resolver] });
     const r = await auditDomain(
@@ -155,7 +194,7 @@ console.log(
   times.sort((a, b) => a - b);
   line(
     'full audit of good.test, probes on',
-    `median ${times[5]} ms, min ${times[0]} ms, max ${times[9]} ms over 10 runs (grade ${grade})`,
+    `median ${times[5]} ms, min ${times[0]} ms, max ${times[9]} ms over 10 runs (grade ${grade}); ${stealShare(ticks0)}`,
   );
 }
 
@@ -293,7 +332,8 @@ function primeResolver(): void {
 }
 
 // 4. and 5. On the audit threads.
-const newPool = () => new AuditPool({ servers: [lab.resolver], threads: THREADS, caFile: lab.caFile });
+const newPool = (dnsTransport: 'udp' | 'tcp' = 'udp') =>
+  new AuditPool({ servers: [lab.resolver], threads: THREADS, caFile: lab.caFile, dnsTransport });
 /**
  * One pass on the threads: on a new pool (closed after), or on `runIn`, a pool that has audited
  * other domains already (left open).
@@ -304,6 +344,7 @@ async function threaded(
   options: AuditOptions,
   cache?: 'cold' | 'warm',
   runIn?: AuditPool,
+  transport: 'udp' | 'tcp' = 'udp',
 ): Promise<void> {
   if (cache === 'cold') await resolverCold();
   await resolverHealthy();
@@ -311,7 +352,7 @@ async function threaded(
     primeResolver();
     await resolverHealthy();
   }
-  const pool = runIn ?? newPool();
+  const pool = runIn ?? newPool(transport);
   // The threads loaded and answering before the clock starts; their counters so far.
   const s0 = await pool.stats();
   const failedBefore = { n: 0 };
@@ -344,39 +385,73 @@ async function threaded(
   );
 }
 if (DNS_PASSES) {
-  // A pool as a long-running worker has it: its threads have audited RUN_IN other bulk domains
-  // (compiling and optimising the engine as they went), here, before the cold pass and outside
-  // every clock. Its shared answers (the mail hosts, their PTRs and blocklist answers) are kept
-  // for their TTL as a worker's are, which the queries a domain on the wire show.
-  const runIn = RUN_IN > 0 ? newPool() : undefined;
-  if (runIn) {
-    await resolverHealthy();
-    await drive(
-      Array.from({ length: RUN_IN }, (_, i) => bulkDomainName(DOMAINS + 1 + i)),
-      CONCURRENCY,
-      (n) => runIn.audit(n, dnsOnly),
-    );
-    lastDnsPass = performance.now();
-  }
-  await threaded(`DNS only, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly, 'cold');
-  // Warm: the same domains again while the resolver still holds their answers, first on a new
-  // pool (each thread compiles the engine during the pass), then on the pool run in.
-  await threaded(`DNS only, ${THREADS} threads (new pool), ${DOMAINS} domains`, DOMAINS, dnsOnly, 'warm');
-  if (runIn) {
+  for (const transport of TRANSPORTS) {
+    const over = `over ${transport.toUpperCase()}`;
+    // A pool as a long-running worker has it: its threads have audited RUN_IN other bulk domains
+    // (compiling and optimising the engine as they went), here, before the cold pass and outside
+    // every clock. Its shared answers (the mail hosts, their PTRs and blocklist answers) are kept
+    // for their TTL as a worker's are, which the queries a domain on the wire show.
+    const runIn = RUN_IN > 0 ? newPool(transport) : undefined;
+    if (runIn) {
+      await resolverHealthy();
+      await drive(
+        Array.from({ length: RUN_IN }, (_, i) => bulkDomainName(DOMAINS + 1 + i)),
+        CONCURRENCY,
+        (n) => runIn.audit(n, dnsOnly),
+      );
+      lastDnsPass = performance.now();
+    }
     await threaded(
-      `DNS only, ${THREADS} threads run in on ${RUN_IN} other domains, ${DOMAINS} domains`,
+      `DNS only ${over}, ${THREADS} threads, ${DOMAINS} domains`,
+      DOMAINS,
+      dnsOnly,
+      'cold',
+      undefined,
+      transport,
+    );
+    // Warm: the same domains again while the resolver still holds their answers, first on a new
+    // pool (each thread compiles the engine during the pass), then on the pool run in.
+    await threaded(
+      `DNS only ${over}, ${THREADS} threads (new pool), ${DOMAINS} domains`,
       DOMAINS,
       dnsOnly,
       'warm',
-      runIn,
+      undefined,
+      transport,
     );
-    await runIn.close();
+    if (runIn) {
+      await threaded(
+        `DNS only ${over}, ${THREADS} threads run in on ${RUN_IN} other domains, ${DOMAINS} domains`,
+        DOMAINS,
+        dnsOnly,
+        'warm',
+        runIn,
+        transport,
+      );
+      await runIn.close();
+    }
+    if (BIG !== DOMAINS) {
+      await threaded(
+        `DNS only ${over}, ${THREADS} threads, ${BIG} domains`,
+        BIG,
+        dnsOnly,
+        'cold',
+        undefined,
+        transport,
+      );
+    }
   }
-  if (BIG !== DOMAINS) await threaded(`DNS only, ${THREADS} threads, ${BIG} domains`, BIG, dnsOnly, 'cold');
 }
 if (!ONLY_NIGHTLY) {
   // Cold, as a night finds the resolver: each domain is audited once a night.
-  await threaded(`probes on, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, withProbes, 'cold');
+  await threaded(
+    `probes on, DNS over ${NIGHT_TRANSPORT.toUpperCase()}, ${THREADS} threads, ${DOMAINS} domains`,
+    DOMAINS,
+    withProbes,
+    'cold',
+    undefined,
+    NIGHT_TRANSPORT,
+  );
   await probesShared(DOMAINS);
 }
 
@@ -396,6 +471,7 @@ async function probesShared(count: number): Promise<void> {
         servers: [lab.resolver],
         threads: perPool,
         caFile: lab.caFile,
+        dnsTransport: NIGHT_TRANSPORT,
         share: { module: PROBE_SHARE_MODULE, options: { url: REDIS_URL, prefix } },
       }),
   );
@@ -415,7 +491,7 @@ async function probesShared(count: number): Promise<void> {
     const stats = await Promise.all(pools.map((p) => p.stats()));
     const probes = (k: 'probed' | 'shared' | 'reused') => stats.reduce((n, s) => n + s.probes[k], 0);
     line(
-      `probes on, 2 pools x ${perPool} thread${perPool > 1 ? 's' : ''} sharing through Redis, ${count} domains, cold`,
+      `probes on, DNS over ${NIGHT_TRANSPORT.toUpperCase()}, 2 pools x ${perPool} thread${perPool > 1 ? 's' : ''} sharing through Redis, ${count} domains, cold`,
       `${r.rate.toFixed(0)} domains/s, p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms; probes run ${probes('probed')}, ` +
         `read from Redis ${probes('shared')}, reused in a thread ${probes('reused')}; ` +
         `${failed} audits with a failed lookup (should be 0); ${split}`,
@@ -511,6 +587,7 @@ async function night(workers: number): Promise<void> {
       MAILAUDIT_DOMAIN_BLOCKLISTS: DOMAIN_BLOCKLIST,
       WORKER_CONCURRENCY: String(WORKER_CONCURRENCY),
       WORKER_AUDIT_THREADS: String(Math.max(1, Math.floor(THREADS / workers))),
+      DNS_TRANSPORT: NIGHT_TRANSPORT,
     };
     const api = start('serve', env);
     children.push(api);
@@ -545,6 +622,7 @@ async function night(workers: number): Promise<void> {
     await resolverHealthy();
     for (let w = 0; w < workers; w++) children.push(start('worker', env));
     // The night, started through the API; done when its last audit is stored.
+    const ticks0 = machineTicks();
     const t0 = performance.now();
     const started = await fetch(`${base}/v1/nightly/run`, {
       method: 'POST',
@@ -570,11 +648,12 @@ async function night(workers: number): Promise<void> {
       from audits a left join reports r on r.audit_id = a.id
       where a.nightly_run_id = ${run?.id as string}`;
     line(
-      `night end to end, ${workers} worker process${workers > 1 ? 'es' : ''}`,
+      `night end to end, ${workers} worker process${workers > 1 ? 'es' : ''}, DNS over ${NIGHT_TRANSPORT.toUpperCase()}`,
       `${NIGHTLY} domains in ${seconds.toFixed(1)} s = ${(NIGHTLY / seconds).toFixed(0)} domains/s, ` +
         `${counts?.done} reports stored, ${counts?.failed} failed, ${NIGHTLY - (counts?.done ?? 0) - (counts?.failed ?? 0)} lost; ` +
         `audit p50 ${Number(counts?.p50).toFixed(0)} ms, p95 ${Number(counts?.p95).toFixed(0)} ms; ` +
-        `peak RSS per worker ${rss.map(mib).join(', ')} (${env.WORKER_AUDIT_THREADS} audit thread${env.WORKER_AUDIT_THREADS === '1' ? '' : 's'} each)`,
+        `peak RSS per worker ${rss.map(mib).join(', ')} (${env.WORKER_AUDIT_THREADS} audit thread${env.WORKER_AUDIT_THREADS === '1' ? '' : 's'} each); ` +
+        stealShare(ticks0),
     );
     // Steadier than the wall clock on a shared machine: what the workers cost, start-up included.
     line(
