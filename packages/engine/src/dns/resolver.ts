@@ -344,18 +344,7 @@ export class Resolver {
     // Only the server asked may answer (RFC 5452 section 9.1); anything else is dropped.
     if (!p || p.server.host !== address || p.server.port !== port) return;
     if ((msg[2] as number) >> 7 !== 1) return;
-    // Decoded once, here: the question must be ours; a malformed answer to our ID from our server
-    // is handed over as its error, to be reported as such.
-    let answer: WireAnswer | Error;
-    try {
-      answer = decodeAnswer(msg, p.qtype);
-      if (answer.qname !== undefined && (answer.qname !== p.name || answer.qtype !== p.qtype)) return;
-    } catch (err) {
-      answer = err as Error;
-    }
-    pending.delete(p.id);
-    clearTimeout(p.timer);
-    p.resolve(answer);
+    deliver(pending, p, msg);
   }
 
   /** One UDP attempt: the decoded answer, or the decoding error of a malformed one. */
@@ -377,26 +366,12 @@ export class Resolver {
     opts: QueryOptions,
   ): Promise<WireAnswer | Error> {
     if (this.closed) return Promise.reject(new Error('resolver closed'));
-    let id = randomId();
-    while (entry.pending.has(id)) id = randomId();
-    const qtype = TYPE_CODES[type];
-    const buf = encodeQuery(id, name === '.' ? '' : name, qtype, !!opts.cd);
-    const qname = name === '.' ? '' : name.toLowerCase();
-    return new Promise<WireAnswer | Error>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        entry.pending.delete(id);
-        reject(new DnsTimeout());
-      }, this.timeoutMs);
-      entry.pending.set(id, { id, name: qname, qtype, server, resolve, reject, timer });
-      this.stats.udpSent++;
-      entry.socket.send(buf, (err) => {
-        if (err) {
-          entry.pending.delete(id);
-          clearTimeout(timer);
-          reject(err);
-        }
-      });
-    });
+    this.stats.udpSent++;
+    return awaitAnswer(entry.pending, server, name, type, opts, this.timeoutMs, (query, fail) =>
+      entry.socket.send(query, (err) => {
+        if (err) fail(err);
+      }),
+    );
   }
 
   /** A pipelined TCP connection to `server`, round robin over its pool (opened on first use, again after a close). */
@@ -425,20 +400,8 @@ export class Resolver {
   private streamed(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<WireAnswer | Error> {
     if (this.closed) return Promise.reject(new Error('resolver closed'));
     const stream = this.stream(server);
-    let id = randomId();
-    while (stream.pending.has(id)) id = randomId();
-    const qtype = TYPE_CODES[type];
-    const query = encodeQuery(id, name === '.' ? '' : name, qtype, !!opts.cd);
-    const qname = name === '.' ? '' : name.toLowerCase();
     this.stats.streamed++;
-    return new Promise<WireAnswer | Error>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        stream.pending.delete(id);
-        reject(new DnsTimeout());
-      }, this.timeoutMs);
-      stream.pending.set(id, { id, name: qname, qtype, server, resolve, reject, timer });
-      stream.write(query);
-    });
+    return awaitAnswer(stream.pending, server, name, type, opts, this.timeoutMs, (query) => stream.write(query));
   }
 
   private tcp(server: Server, name: string, type: RRType, opts: QueryOptions): Promise<WireAnswer> {
@@ -501,6 +464,56 @@ export class Resolver {
     for (const pool of this.streamPools.values()) for (const s of [...pool]) s.destroy(new Error('resolver closed'));
     this.streamPools.clear();
   }
+}
+
+/**
+ * One query in `pending` under a fresh random ID (RFC 5452 9.2) until its answer comes or
+ * `timeoutMs` passes; `put` puts it on the wire, and calls `fail` if that went wrong.
+ */
+function awaitAnswer(
+  pending: Map<number, Pending>,
+  server: Server,
+  name: string,
+  type: RRType,
+  opts: QueryOptions,
+  timeoutMs: number,
+  put: (query: Buffer, fail: (err: Error) => void) => void,
+): Promise<WireAnswer | Error> {
+  let id = randomId();
+  while (pending.has(id)) id = randomId();
+  const qtype = TYPE_CODES[type];
+  const query = encodeQuery(id, name === '.' ? '' : name, qtype, !!opts.cd);
+  const qname = name === '.' ? '' : name.toLowerCase();
+  return new Promise<WireAnswer | Error>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      pending.delete(id);
+      reject(new DnsTimeout());
+    }, timeoutMs);
+    pending.set(id, { id, name: qname, qtype, server, resolve, reject, timer });
+    put(query, (err) => {
+      pending.delete(id);
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * Hands `msg`, a response bearing `p`'s ID from `p`'s server, to `p`. Decoded once, here: an answer
+ * to another question under that ID is not its answer (dropped; the query goes on waiting, RFC 5452
+ * 9.1); a malformed answer is handed over as its error, to be reported as such.
+ */
+function deliver(pending: Map<number, Pending>, p: Pending, msg: Buffer): void {
+  let answer: WireAnswer | Error;
+  try {
+    answer = decodeAnswer(msg, p.qtype);
+    if (answer.qname !== undefined && (answer.qname !== p.name || answer.qtype !== p.qtype)) return;
+  } catch (err) {
+    answer = err as Error;
+  }
+  pending.delete(p.id);
+  clearTimeout(p.timer);
+  p.resolve(answer);
 }
 
 /**
@@ -600,18 +613,7 @@ class Stream {
   private answer(msg: Buffer): void {
     if (msg.length < 12 || (msg[2] as number) >> 7 !== 1) return;
     const p = this.pending.get(msg.readUInt16BE(0));
-    if (!p) return;
-    let answer: WireAnswer | Error;
-    try {
-      answer = decodeAnswer(msg, p.qtype);
-      // Not the question asked under that ID: not its answer (the query times out, as over UDP).
-      if (answer.qname !== undefined && (answer.qname !== p.name || answer.qtype !== p.qtype)) return;
-    } catch (err) {
-      answer = err as Error;
-    }
-    this.pending.delete(p.id);
-    clearTimeout(p.timer);
-    p.resolve(answer);
+    if (p) deliver(this.pending, p, msg);
   }
 
   private failAll(err: Error): void {
