@@ -94,18 +94,22 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
   for (const t of settings)
     await scheduleNightly(ctx.tasks, t).catch((err: Error) => log.warn({ tenantId: t.id, err }, 'schedule failed'));
 
-  let sweeping = false;
-  const sweepNow = async () => {
+  // The sweep under way, if any: close() waits for it, so that a SIGTERM in the middle of one does
+  // not cut its Redis and Postgres connections under it (it logged "sweep failed: Connection is
+  // closed" at every stop that met one).
+  let sweeping: Promise<void> | undefined;
+  const sweepNow = (): void => {
     if (sweeping) return;
-    sweeping = true;
-    try {
-      const r = await sweep(ctx);
-      if (r.requeued || r.givenUp || r.nightsEnded) log.info(r, 'swept');
-    } catch (err) {
-      log.warn({ err }, 'sweep failed');
-    } finally {
-      sweeping = false;
-    }
+    sweeping = (async () => {
+      try {
+        const r = await sweep(ctx);
+        if (r.requeued || r.givenUp || r.nightsEnded) log.info(r, 'swept');
+      } catch (err) {
+        log.warn({ err }, 'sweep failed');
+      } finally {
+        sweeping = undefined;
+      }
+    })();
   };
   const timer = setInterval(sweepNow, config.sweepIntervalMs);
   timer.unref();
@@ -118,7 +122,7 @@ export async function startWorker(config: Config, ctx = createWorkerContext(conf
       log.info('worker stopping: finishing the running jobs');
       clearInterval(timer);
       await metrics?.close();
-      await Promise.all([worker.close(), tasks.close()]);
+      await Promise.all([worker.close(), tasks.close(), sweeping]);
       taskConnection.disconnect();
       connection.disconnect();
       await ctx.close();
