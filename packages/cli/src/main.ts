@@ -13,6 +13,7 @@ import {
   AuditPool,
   auditDomain,
   DnsCache,
+  type DnsTransport,
   InvalidDomainError,
   normalizeDomain,
   parseServer,
@@ -45,7 +46,7 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function transportName(value: string): 'udp' | 'tcp' {
+function transportName(value: string): DnsTransport {
   if (value !== 'udp' && value !== 'tcp') throw new InvalidArgumentError('--dns-transport takes udp or tcp');
   return value;
 }
@@ -62,7 +63,7 @@ interface AuditFlags {
   timeout?: number;
   concurrency?: number;
   threads?: number;
-  dnsTransport?: 'udp' | 'tcp';
+  dnsTransport?: DnsTransport;
 }
 
 /** Fewer domains than this are audited on the main thread: starting threads would cost more. */

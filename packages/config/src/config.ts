@@ -4,6 +4,7 @@
  * schema (variables.ts), fills the defaults and names every bad variable in one ConfigError. Only
  * this package and the command line read process.env.
  */
+import type { DnsTransport } from '@mailaudit/engine';
 import type { StaticDecode, TObject, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { DatabaseEnv, ENV_NAMES, Env, type EnvName, type LogLevel } from './variables.js';
@@ -70,7 +71,7 @@ export interface Config extends DatabaseConfig {
    * How a worker's audits send their DNS queries: 'udp', or 'tcp' (pipelined over a few TCP
    * connections per resolver and audit thread; ResolverOptions `transport`). @default 'udp'
    */
-  dnsTransport: 'udp' | 'tcp';
+  dnsTransport: DnsTransport;
   /** How long a job stays locked without a heartbeat before another worker takes it over. @default 30000 */
   lockMs: number;
   /** Deadline of one audit. @default 60000 ({@link DEFAULT_AUDIT_TIMEOUT_MS}) */

@@ -9,7 +9,14 @@ export { AuditDns, type DnsClient, failed } from './dns/audit-dns.js';
 export { DnsCache, type DnsCacheOptions, type DnsCacheStats } from './dns/cache.js';
 export { type ControlCheck, type ControlResult, ResolverHealth, type ResolverHealthOptions } from './dns/control.js';
 export type { RecordOf, RRType } from './dns/records.js';
-export { type DnsAnswer, type DnsStatus, parseServer, Resolver, type ResolverOptions } from './dns/resolver.js';
+export {
+  type DnsAnswer,
+  type DnsStatus,
+  type DnsTransport,
+  parseServer,
+  Resolver,
+  type ResolverOptions,
+} from './dns/resolver.js';
 export { InvalidDomainError, normalizeDomain } from './domain-name.js';
 export {
   type AuthResult,

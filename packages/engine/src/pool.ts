@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AuditOptions } from './audit-run.js';
 import type { DnsCacheStats } from './dns/cache.js';
-import type { ResolverStats } from './dns/resolver.js';
+import type { DnsTransport, ResolverStats } from './dns/resolver.js';
 import type { ConnectionLimiter, ProbeCache, ProbeShare } from './probes/limits.js';
 import type { Report } from './types.js';
 
@@ -40,7 +40,7 @@ export interface AuditPoolOptions {
    * How each thread's resolver sends its queries (ResolverOptions `transport`): 'tcp' pipelines
    * them over a few TCP connections a thread and server. @default 'udp'
    */
-  dnsTransport?: 'udp' | 'tcp';
+  dnsTransport?: DnsTransport;
   /**
    * V8's young generation of each thread, in MB (Worker `resourceLimits.maxYoungGenerationSizeMb`);
    * 0: V8's own. Node 24 lets a busy thread's new space grow to 128 MB, most of it garbage between
@@ -82,7 +82,7 @@ export interface ThreadSetup {
   maxInFlight: number;
   ehloName?: string;
   dnsCacheEntries?: number;
-  dnsTransport?: 'udp' | 'tcp';
+  dnsTransport?: DnsTransport;
   control?: boolean;
   controlTtlMs?: number;
   probeCache?: { ttlMs?: number; unknownTtlMs?: number };

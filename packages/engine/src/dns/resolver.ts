@@ -48,6 +48,9 @@ export interface DnsAnswer<T extends RRType = RRType> {
   ttl?: number;
 }
 
+/** How a Resolver sends its queries (ResolverOptions `transport`). */
+export type DnsTransport = 'udp' | 'tcp';
+
 export interface QueryOptions {
   /** Checking Disabled: ask for data even if validation fails (RFC 4035 3.2.2). */
   cd?: boolean;
@@ -74,7 +77,7 @@ export interface ResolverOptions {
    * connections (`streams` a server), for a resolver of one's own that allows as many
    * (Unbound's `incoming-num-tcp`, 10 a thread by default). @default 'udp'
    */
-  transport?: 'udp' | 'tcp';
+  transport?: DnsTransport;
   /** TCP connections a server with transport 'tcp'. @default 4 */
   streams?: number;
 }
@@ -156,7 +159,7 @@ export class Resolver {
   private readonly maxTcpBytes: number;
   private readonly pools = new Map<Server, Conn[]>();
   private readonly poolSize: number;
-  private readonly transport: 'udp' | 'tcp';
+  private readonly transport: DnsTransport;
   private readonly streamCount: number;
   private readonly streamPools = new Map<Server, Stream[]>();
   private nextStream = 0;
@@ -534,7 +537,7 @@ class Stream {
   private rest: Buffer | undefined;
 
   constructor(
-    private readonly server: Server,
+    server: Server,
     private readonly maxBytes: number,
     connectTimeoutMs: number,
     private readonly onEnd: (stream: Stream, everConnected: boolean) => void,
@@ -551,7 +554,6 @@ class Stream {
       connectTimeoutMs,
     );
     connecting.unref();
-    this.socket.on('close', () => clearTimeout(connecting));
     this.socket.on('connect', () => {
       clearTimeout(connecting);
       this.connected = true;
@@ -559,17 +561,14 @@ class Stream {
     });
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
     this.socket.on('error', (err) => this.destroy(err));
-    this.socket.on('close', () =>
-      this.destroy(new Error(`TCP connection to ${server.host} port ${server.port} closed before the answer`)),
-    );
+    this.socket.on('close', () => {
+      clearTimeout(connecting);
+      this.destroy(new Error(`TCP connection to ${server.host} port ${server.port} closed before the answer`));
+    });
   }
 
+  /** Never called once ended: destroy() takes the connection out of the Resolver's pool at once. */
   write(query: Buffer): void {
-    if (this.ended) {
-      // Closed between the choice of this connection and now: fails as the connection did.
-      queueMicrotask(() => this.failAll(new Error(`TCP connection to ${this.server.host} closed`)));
-      return;
-    }
     if (this.out.push(query) === 1 && this.connected) setImmediate(() => this.flush());
   }
 
