@@ -37,6 +37,7 @@ import {
   auditDomain,
   DnsCache,
   type DnsClient,
+  type DnsTransport,
   type Report,
   Resolver,
   type RRType,
@@ -47,9 +48,18 @@ import { PROBE_SHARE_MODULE } from '@mailaudit/queue';
 import { createApiKey, createSql, createTenant, migrate } from '@mailaudit/store';
 import { Redis } from 'ioredis';
 
-function arg(name: string, fallback: number): number {
+/** The value given after `--name`, if the option is there. */
+function option(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+function arg(name: string, fallback: number): number {
+  const value = option(name);
+  return value === undefined ? fallback : Number(value);
+}
+function transportOption(name: string, value: string): DnsTransport {
+  if (value !== 'udp' && value !== 'tcp') throw new Error(`--${name}: ${value} is neither udp nor tcp`);
+  return value;
 }
 const DOMAINS = arg('domains', 2000);
 const BIG = arg('big', 10_000);
@@ -69,21 +79,9 @@ const SKIP_NIGHTLY = process.argv.includes('--skip-nightly');
  * The DNS transport of the probe passes and of the night's workers (DNS_TRANSPORT): tcp, as
  * docs/operations.md advises for a night against the provider's own resolver.
  */
-const NIGHT_TRANSPORT = (
-  process.argv.includes('--night-transport')
-    ? String(process.argv[process.argv.indexOf('--night-transport') + 1])
-    : 'tcp'
-) as 'udp' | 'tcp';
-if (NIGHT_TRANSPORT !== 'udp' && NIGHT_TRANSPORT !== 'tcp') throw new Error('--night-transport: udp or tcp');
+const NIGHT_TRANSPORT = transportOption('night-transport', option('night-transport') ?? 'tcp');
 /** The DNS transports the DNS-only passes on the threads run with (ResolverOptions `transport`, DNS_TRANSPORT). */
-const TRANSPORTS = (
-  process.argv.includes('--transports') ? String(process.argv[process.argv.indexOf('--transports') + 1]) : 'udp,tcp'
-)
-  .split(',')
-  .map((t) => {
-    if (t !== 'udp' && t !== 'tcp') throw new Error(`--transports: ${t} is neither udp nor tcp`);
-    return t as 'udp' | 'tcp';
-  });
+const TRANSPORTS = (option('transports') ?? 'udp,tcp').split(',').map((t) => transportOption('transports', t));
 /** Only the night (and the full audit of good.test): to look at the service path alone. */
 const ONLY_NIGHTLY = process.argv.includes('--only-nightly');
 /** Only the probes (the full audit of good.test and the probe passes, per process and shared through Redis). */
@@ -91,7 +89,7 @@ const ONLY_PROBES = process.argv.includes('--only-probes');
 /** The DNS-only passes (2 to 4). */
 const DNS_PASSES = !ONLY_NIGHTLY && !ONLY_PROBES;
 /** `--cpu-prof DIR`: the night's API and worker processes write V8 CPU profiles there. */
-const CPU_PROF = process.argv.includes('--cpu-prof') ? process.argv[process.argv.indexOf('--cpu-prof') + 1] : undefined;
+const CPU_PROF = option('cpu-prof');
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -332,7 +330,7 @@ function primeResolver(): void {
 }
 
 // 4. and 5. On the audit threads.
-const newPool = (dnsTransport: 'udp' | 'tcp' = 'udp') =>
+const newPool = (dnsTransport: DnsTransport = 'udp') =>
   new AuditPool({ servers: [lab.resolver], threads: THREADS, caFile: lab.caFile, dnsTransport });
 /**
  * One pass on the threads: on a new pool (closed after), or on `runIn`, a pool that has audited
@@ -343,8 +341,7 @@ async function threaded(
   count: number,
   options: AuditOptions,
   cache?: 'cold' | 'warm',
-  runIn?: AuditPool,
-  transport: 'udp' | 'tcp' = 'udp',
+  { runIn, transport = 'udp' }: { runIn?: AuditPool; transport?: DnsTransport } = {},
 ): Promise<void> {
   if (cache === 'cold') await resolverCold();
   await resolverHealthy();
@@ -401,44 +398,24 @@ if (DNS_PASSES) {
       );
       lastDnsPass = performance.now();
     }
-    await threaded(
-      `DNS only ${over}, ${THREADS} threads, ${DOMAINS} domains`,
-      DOMAINS,
-      dnsOnly,
-      'cold',
-      undefined,
-      transport,
-    );
+    await threaded(`DNS only ${over}, ${THREADS} threads, ${DOMAINS} domains`, DOMAINS, dnsOnly, 'cold', { transport });
     // Warm: the same domains again while the resolver still holds their answers, first on a new
     // pool (each thread compiles the engine during the pass), then on the pool run in.
-    await threaded(
-      `DNS only ${over}, ${THREADS} threads (new pool), ${DOMAINS} domains`,
-      DOMAINS,
-      dnsOnly,
-      'warm',
-      undefined,
+    await threaded(`DNS only ${over}, ${THREADS} threads (new pool), ${DOMAINS} domains`, DOMAINS, dnsOnly, 'warm', {
       transport,
-    );
+    });
     if (runIn) {
       await threaded(
         `DNS only ${over}, ${THREADS} threads run in on ${RUN_IN} other domains, ${DOMAINS} domains`,
         DOMAINS,
         dnsOnly,
         'warm',
-        runIn,
-        transport,
+        { runIn, transport },
       );
       await runIn.close();
     }
     if (BIG !== DOMAINS) {
-      await threaded(
-        `DNS only ${over}, ${THREADS} threads, ${BIG} domains`,
-        BIG,
-        dnsOnly,
-        'cold',
-        undefined,
-        transport,
-      );
+      await threaded(`DNS only ${over}, ${THREADS} threads, ${BIG} domains`, BIG, dnsOnly, 'cold', { transport });
     }
   }
 }
@@ -449,8 +426,7 @@ if (!ONLY_NIGHTLY) {
     DOMAINS,
     withProbes,
     'cold',
-    undefined,
-    NIGHT_TRANSPORT,
+    { transport: NIGHT_TRANSPORT },
   );
   await probesShared(DOMAINS);
 }
